@@ -1,0 +1,53 @@
+# Every target but `install` runs inside .venv, which `make install` creates.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch lies on this kind of machine's disk; on a GPU machine pip's default build is used.
+TORCH_CPU ?= torch==2.13.0
+HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo yes)
+
+.PHONY: help install train smoke generate inverse bench tensorboard test test-fast test-all lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+install:  ## create .venv and install the project with its dev extra
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+ifneq ($(HAS_GPU),yes)
+	$(PY) -m pip install $(TORCH_CPU)
+endif
+	$(PY) -m pip install -e '.[dev]'
+
+train:  ## the lab's full run: 20 sonatas, 30 epochs, hidden 512 (use a GPU)
+	$(PY) train.py $(ARGS)
+
+smoke:  ## a tiny end-to-end training run, under a minute on a laptop CPU
+	$(PY) train.py experiment=smoke $(ARGS)
+
+generate:  ## compose mozart.mid: make generate CKPT=outputs/train/.../checkpoints/last.ckpt
+	$(PY) generate.py ckpt=$(CKPT) $(ARGS)
+
+inverse:  ## the inverse-problem task
+	$(PY) inverse.py $(ARGS)
+
+bench:  ## project vs the lab's way, side by side
+	$(PY) -m mozart_lstm.bench $(ARGS)
+
+tensorboard:  ## serve every run under outputs/
+	$(VENV)/bin/tensorboard --logdir outputs
+
+test:  ## every test, both tiers (what CI runs)
+	$(PY) -m pytest
+
+test-fast:  ## the fast tier only
+	$(PY) -m pytest -m "not slow"
+
+test-all: lint test  ## lint, then every test
+
+lint:  ## ruff
+	$(VENV)/bin/ruff check src tests train.py generate.py inverse.py
+
+clean:  ## remove caches and build leftovers (keeps outputs/ and .venv)
+	rm -rf .pytest_cache .ruff_cache build src/*.egg-info
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,169 @@
+"""Vocabulary, next-token windows and splits (lab Problem 2).
+
+Windows are rows of a view over one int tensor (`unfold`), never a list of 100k small tensors;
+a batch is gathered with one indexing operation.
+"""
+
+import logging
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset, random_split
+
+from mozart_lstm.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SPLIT_BY = ("window", "piece")
+
+
+class Vocab:
+    """Tokens in sorted order, so the same corpus always gives the same ids."""
+
+    def __init__(self, tokens: Sequence[str]):
+        self.tokens = sorted(set(tokens))
+        self.index = {token: i for i, token in enumerate(self.tokens)}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, tokens: Sequence[str]) -> torch.Tensor:
+        try:
+            return torch.tensor([self.index[token] for token in tokens], dtype=torch.long)
+        except KeyError as err:
+            raise UserError(f"token {err.args[0]!r} is not in the vocabulary") from None
+
+    def decode(self, ids) -> list[str]:
+        return [self.tokens[i] for i in torch.as_tensor(ids).tolist()]
+
+
+class WindowDataset(Dataset):
+    """Item i is (ids[s : s + seq_len], ids[s + seq_len]) with s = starts[i]."""
+
+    def __init__(self, ids: torch.Tensor, starts: torch.Tensor, seq_len: int):
+        self.ids, self.starts, self.seq_len = ids, torch.as_tensor(starts, dtype=torch.long), seq_len
+        self._rows = ids.unfold(0, seq_len, 1)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        start = self.starts[i]
+        return self._rows[start], self.ids[start + self.seq_len]
+
+    def __getitems__(self, indices):
+        """A whole batch in one gather; DataLoader calls this instead of __getitem__ per item."""
+        starts = self.starts[torch.as_tensor(indices, dtype=torch.long)]
+        return self._rows[starts], self.ids[starts + self.seq_len]
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.__getitems__(range(len(self)))
+
+
+def collate_batch(batch):
+    """The batch is already stacked by WindowDataset.__getitems__."""
+    return batch
+
+
+def validate_split(split) -> list[float]:
+    try:
+        fractions = [float(f) for f in split]
+    except (TypeError, ValueError):
+        fractions = None
+    if not fractions or len(fractions) not in (2, 3) or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise UserError(
+            f"data.split={split} must be 2 fractions (train, test) or 3 (train, val, test), each above 0, summing to 1"
+        )
+    return fractions
+
+
+def window_starts(piece_lengths: Sequence[int], seq_len: int, within_pieces: bool) -> list[torch.Tensor]:
+    """Valid window starts, one tensor per piece; across the concatenated stream when not within_pieces."""
+    if not within_pieces:
+        return [torch.arange(sum(piece_lengths) - seq_len)]
+    bounds = torch.tensor([0, *piece_lengths]).cumsum(0).tolist()
+    return [torch.arange(lo, max(lo, hi - seq_len)) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+
+
+def split_windows(
+    ids: torch.Tensor,
+    seq_len: int,
+    split: Sequence[float],
+    seed: int,
+    piece_lengths: Sequence[int] | None = None,
+    split_by: str = "window",
+) -> list[WindowDataset]:
+    """One WindowDataset per split fraction, deterministic for a seed.
+
+    split_by="window" (the lab's way): windows over the whole stream, split at random with random_split.
+    split_by="piece": whole pieces are held out, and no window crosses a piece boundary.
+    """
+    fractions = validate_split(split)
+    if seq_len < 1:
+        raise UserError(f"data.seq_len must be at least 1, got {seq_len}")
+    if len(ids) <= seq_len:
+        raise UserError(
+            f"data.seq_len={seq_len} is not shorter than the token stream ({len(ids)} tokens): "
+            "lower data.seq_len or add files"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    if split_by == "window":
+        starts = window_starts([len(ids)], seq_len, within_pieces=False)[0]
+        parts = [starts[subset.indices] for subset in random_split(range(len(starts)), fractions, generator)]
+    elif split_by == "piece":
+        parts = _split_pieces(window_starts(piece_lengths or [len(ids)], seq_len, True), fractions, generator)
+    else:
+        raise UserError(f"data.split_by={split_by!r} is not one of {', '.join(SPLIT_BY)}")
+    if min(map(len, parts)) == 0:
+        raise UserError(
+            f"data.seq_len={seq_len} leaves {len(ids) - seq_len} windows in {len(ids)} tokens, too few to give "
+            f"every part of data.split={fractions} a window: lower data.seq_len or add files"
+        )
+    return [WindowDataset(ids, part, seq_len) for part in parts]
+
+
+def _split_pieces(starts_per_piece, fractions, generator) -> list[torch.Tensor]:
+    """Shuffle the pieces, then fill each split in turn up to its share of the windows."""
+    order = torch.randperm(len(starts_per_piece), generator=generator).tolist()
+    total = sum(len(s) for s in starts_per_piece)
+    bounds = torch.tensor(fractions).cumsum(0).mul(total).tolist()
+    parts: list[list[torch.Tensor]] = [[] for _ in fractions]
+    assigned = 0
+    for piece in order:
+        target = next((k for k, bound in enumerate(bounds) if assigned < bound - 1e-9), len(bounds) - 1)
+        parts[target].append(starts_per_piece[piece])
+        assigned += len(starts_per_piece[piece])
+    if any(sum(len(s) for s in part) == 0 for part in parts):
+        raise UserError(
+            f"data.split_by=piece could not give every split a piece: {len(starts_per_piece)} pieces for "
+            f"split {fractions}. Use more files (data.max_files) or data.split_by=window."
+        )
+    return [torch.cat(part) for part in parts]
+
+
+def make_loader(dataset, batch_size: int, train: bool, num_workers: int = 0) -> DataLoader:
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=train,
+        drop_last=train,
+        num_workers=num_workers,
+        collate_fn=collate_batch,
+        persistent_workers=num_workers > 0,
+    )
+
+
+def make_dataloaders(
+    notes: Sequence[str],
+    seq_len: int = 100,
+    split: Sequence[float] = (0.8, 0.2),
+    batch_size: int = 128,
+    eval_batch_size: int = 1024,
+    seed: int = 0,
+):
+    """Lab Problem 2 for notebook users: (train_loader, [val_loader,] test_loader, vocab)."""
+    vocab = Vocab(notes)
+    datasets = split_windows(vocab.encode(notes), seq_len, split, seed)
+    loaders = [make_loader(datasets[0], batch_size, train=True)]
+    loaders += [make_loader(d, eval_batch_size, train=False) for d in datasets[1:]]
+    return (*loaders, vocab)

@@ -1,0 +1,26 @@
+"""One exception type for everything the user can fix, and the entry-point wrapper that prints it as one line."""
+
+import functools
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+
+class UserError(Exception):
+    """Bad input or configuration. The message names the file or key and says what to do next."""
+
+
+def report_user_errors(task):
+    """Wrap a Hydra task so that a UserError ends the run with one line and exit code 2, not a traceback."""
+
+    @functools.wraps(task)
+    def wrapper(cfg):
+        try:
+            return task(cfg)
+        except UserError as err:
+            log.error("%s", err)
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+
+    return wrapper

@@ -1,0 +1,55 @@
+"""The lab's network: Embedding → 3-layer LSTM → BatchNorm/Dropout/Linear blocks → LogSoftmax."""
+
+import torch
+from torch import nn
+
+
+class MozartLSTM(nn.Module):
+    """Predicts the next token's log-probabilities from a window of token ids.
+
+    Every LSTM layer is followed by dropout: nn.LSTM applies `dropout` between layers only,
+    so the last layer gets an explicit Dropout. Each Linear is followed by a BatchNorm1d.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 32,
+        hidden_size: int = 512,
+        num_layers: int = 3,
+        dropout: float = 0.3,
+        linear_sizes: tuple[int, ...] = (256,),
+    ):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        self.lstm = nn.LSTM(embedding_dim, hidden_size, num_layers, batch_first=True, dropout=dropout)
+        self.lstm_dropout = nn.Dropout(dropout)
+
+        blocks: list[nn.Module] = [nn.BatchNorm1d(hidden_size), nn.Dropout(dropout)]
+        width = hidden_size
+        for size in linear_sizes:
+            blocks += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.ReLU(), nn.Dropout(dropout)]
+            width = size
+        blocks += [nn.Linear(width, vocab_size), nn.BatchNorm1d(vocab_size), nn.LogSoftmax(dim=1)]
+        self.head = nn.Sequential(*blocks)
+
+    def init_hidden(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        weight = self.lstm.weight_hh_l0
+        shape = (self.num_layers, batch_size, self.hidden_size)
+        return weight.new_zeros(shape), weight.new_zeros(shape)
+
+    def forward(self, x: torch.Tensor, hidden=None):
+        """x: (batch, seq) token ids. Returns (log_probs (batch, vocab), (h, c))."""
+        if hidden is None:
+            hidden = self.init_hidden(x.shape[0])
+        embedded = self.embedding(x)
+        if embedded.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            # oneDNN has no bfloat16 LSTM on CPUs without AVX-512 and raises; under CPU autocast
+            # (precision=bf16-mixed) the LSTM runs in float32 and the head in bfloat16.
+            with torch.autocast("cpu", enabled=False):
+                out, hidden = self.lstm(embedded.float(), hidden)
+        else:
+            out, hidden = self.lstm(embedded, hidden)
+        return self.head(self.lstm_dropout(out[:, -1])), hidden

@@ -1,0 +1,151 @@
+"""Shared fixtures: MIDI files written by the tests, the shared corpus, and a tiny composed train config."""
+
+import contextlib
+import random
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+
+REPO = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO / "conf"
+SHARED_DATA = REPO.parent / "shared" / "data"
+CORPUS = SHARED_DATA / "mozart_sonatas.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not CORPUS.is_file():
+        pytest.skip(f"the shared corpus is absent: {CORPUS}")
+    return SHARED_DATA
+
+
+def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20) -> Path:
+    """A two-part piece: a melody of notes and a bass line of chords, in 8th notes."""
+    from music21 import chord, instrument, note, stream
+
+    rng = random.Random(seed)
+    melody, bass = stream.Part(), stream.Part()
+    melody.insert(0, instrument.Piano())
+    bass.insert(0, instrument.Piano())
+    for i in range(n_notes):
+        melody.insert(i * 0.5, note.Note(rng.choice(["C5", "D5", "E5", "F5", "G5", "A5"]), quarterLength=0.5))
+    for i in range(n_chords):
+        root = rng.choice(["C3", "F3", "G3"])
+        bass.insert(i * 1.0, chord.Chord([root, rng.choice(["E3", "A3", "B3"])], quarterLength=1.0))
+    score = stream.Score([melody, bass])
+    score.write("midi", fp=str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def midi_writer():
+    """write_midi(path, seed, n_notes=40, n_chords=20) for tests that need their own files."""
+    return write_midi
+
+
+@pytest.fixture(scope="session")
+def midi_dir(tmp_path_factory) -> Path:
+    """Three small MIDI files, each 40 notes + 20 two-note chords over two parts."""
+    folder = tmp_path_factory.mktemp("midi")
+    for seed in range(3):
+        write_midi(folder / f"piece_{seed}.mid", seed)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def token_cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("token_cache")
+
+
+def tiny_overrides(midi_dir, cache_dir, out_dir) -> list[str]:
+    """A model and data small enough that an epoch takes a second on a CPU."""
+    return [
+        f"data.archive={midi_dir}",
+        f"data.cache_dir={cache_dir}",
+        f"data.data_dir={out_dir}/data",
+        "data.seq_len=8",
+        "data.batch_size=4",
+        "data.eval_batch_size=16",
+        "data.num_parse_workers=1",
+        "model.embedding_dim=8",
+        "model.hidden_size=16",
+        "model.linear_sizes=[16]",
+        "trainer=cpu",
+        "trainer.max_epochs=1",
+        f"paths.output_dir={out_dir}",
+    ]
+
+
+def compose_config(config_name: str, overrides: list[str]):
+    """Compose like @hydra.main does, with the hydra node set so ${hydra:...} resolves."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    return cfg
+
+
+@pytest.fixture
+def tiny_train_cfg(tmp_path, midi_dir, token_cache_dir):
+    cfg = compose_config("train", tiny_overrides(midi_dir, token_cache_dir, tmp_path))
+    yield cfg
+    GlobalHydra.instance().clear()
+
+
+@pytest.fixture
+def compose_cfg():
+    """compose(config_name, overrides) like @hydra.main does; Hydra's global state is cleared afterwards."""
+    yield compose_config
+    GlobalHydra.instance().clear()
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Tiny models run many small sequential ops: extra threads only add synchronisation (and stall badly
+    when other processes share the cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture
+def single_torch_thread():
+    with torch_threads(1):
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny_ckpt(tmp_path_factory, midi_dir, token_cache_dir) -> Path:
+    """checkpoints/last.ckpt of a tiny model trained for 3 short epochs by train.run, once per session."""
+    from mozart_lstm.train import run
+
+    out = tmp_path_factory.mktemp("tiny_train")
+    with torch_threads(1):
+        run(compose_config("train", [*tiny_overrides(midi_dir, token_cache_dir, out), "trainer.max_epochs=3"]))
+    GlobalHydra.instance().clear()
+    return out / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture
+def make_train_cfg(tmp_path, midi_dir, token_cache_dir):
+    """make_train_cfg(*overrides, out="run"): the tiny train config plus overrides, outputs in tmp_path/out."""
+
+    def make(*overrides, out="run"):
+        return compose_config("train", tiny_overrides(midi_dir, token_cache_dir, tmp_path / out) + list(overrides))
+
+    yield make
+    GlobalHydra.instance().clear()
+
+
+@pytest.fixture
+def tiny_train_overrides(midi_dir, token_cache_dir):
+    """tiny_train_overrides(out_dir): the tiny config as command-line overrides, for train.py in a subprocess."""
+    return lambda out_dir: tiny_overrides(midi_dir, token_cache_dir, out_dir)
