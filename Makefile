@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
 # The CPU build of torch lies on this kind of machine's disk; on a GPU machine pip's default build is used.
 TORCH_CPU ?= torch==2.13.0
 HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo yes)
@@ -13,39 +14,43 @@ help:  ## list the targets
 
 install:  ## create .venv and install the project with its dev extra
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
 ifneq ($(HAS_GPU),yes)
 	$(PY) -m pip install $(TORCH_CPU)
 endif
 	$(PY) -m pip install -e '.[dev]'
+	touch $(STAMP)
 
-train:  ## the lab's full run: 20 sonatas, 30 epochs, hidden 512 (use a GPU)
+# Targets that need the environment install it first when it is missing or pyproject.toml changed.
+$(STAMP): pyproject.toml
+	$(MAKE) install
+
+train: $(STAMP)  ## the lab's full run: 20 sonatas, 30 epochs, hidden 512 (use a GPU)
 	$(PY) train.py $(ARGS)
 
-smoke:  ## a tiny end-to-end training run, under a minute on a laptop CPU
+smoke: $(STAMP)  ## a tiny end-to-end training run, under a minute on a laptop CPU
 	$(PY) train.py experiment=smoke $(ARGS)
 
-generate:  ## compose mozart.mid: make generate CKPT=outputs/train/.../checkpoints/last.ckpt
+generate: $(STAMP)  ## compose mozart.mid: make generate CKPT=outputs/train/.../checkpoints/last.ckpt
 	$(PY) generate.py ckpt=$(CKPT) $(ARGS)
 
-inverse:  ## the inverse-problem task
+inverse: $(STAMP)  ## the inverse-problem task
 	$(PY) inverse.py $(ARGS)
 
-bench:  ## project vs the lab's way, side by side
+bench: $(STAMP)  ## project vs the lab's way, side by side
 	$(PY) -m mozart_lstm.bench $(ARGS)
 
-tensorboard:  ## serve every run under outputs/
+tensorboard: $(STAMP)  ## serve every run under outputs/
 	$(VENV)/bin/tensorboard --logdir outputs
 
-test:  ## every test, both tiers (what CI runs)
+test: $(STAMP)  ## every test, both tiers (what CI runs)
 	$(PY) -m pytest
 
-test-fast:  ## the fast tier only
+test-fast: $(STAMP)  ## the fast tier only
 	$(PY) -m pytest -m "not slow"
 
 test-all: lint test  ## lint, then every test
 
-lint:  ## ruff
+lint: $(STAMP)  ## ruff
 	$(VENV)/bin/ruff check src tests train.py generate.py inverse.py
 
 clean:  ## remove caches and build leftovers (keeps outputs/ and .venv)

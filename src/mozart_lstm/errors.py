@@ -1,10 +1,7 @@
 """One exception type for everything the user can fix, and the entry-point wrapper that prints it as one line."""
 
 import functools
-import logging
 import sys
-
-log = logging.getLogger(__name__)
 
 
 class UserError(Exception):
@@ -19,7 +16,6 @@ def report_user_errors(task):
         try:
             return task(cfg)
         except UserError as err:
-            log.error("%s", err)
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
 

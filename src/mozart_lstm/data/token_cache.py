@@ -11,6 +11,7 @@ import json
 import logging
 from pathlib import Path
 
+from mozart_lstm.errors import UserError
 from mozart_lstm.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,13 @@ def read_entry(cache_dir, key: dict) -> dict | None:
 
 
 def write_entry(cache_dir, key: dict, piece: dict) -> None:
-    atomic_write_text(entry_path(cache_dir, key), json.dumps({"key": key, **piece}))
+    path = entry_path(cache_dir, key)
+    try:
+        atomic_write_text(path, json.dumps({"key": key, **piece}))
+    except OSError as err:
+        raise UserError(
+            f"Cannot write the token cache entry {path} ({err}): set data.cache_dir to a writable folder"
+        ) from err
 
 
 def _is_valid(entry, key: dict) -> bool:

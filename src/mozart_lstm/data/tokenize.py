@@ -7,6 +7,8 @@ parallel processes and cached, so a warm run never imports music21 at all.
 import importlib.metadata
 import logging
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -127,10 +129,22 @@ def _parse_all(jobs, num_workers):
         for job in jobs:
             yield job, _tokenize_or_error(job[0])
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_tokenize_or_error, file): (file, key) for file, key in jobs}
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A pool worker waits on its task queue forever once its parent is killed (kill -9, OOM, SIGTERM):
+    watch the parent and end with it, instead of lingering with music21 loaded."""
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def parse_notes(path=None, **options) -> list[str]:
