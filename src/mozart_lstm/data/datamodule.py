@@ -1,6 +1,7 @@
 """MidiDataModule: the archive, the tokens and the windows, as Lightning expects them."""
 
 import logging
+from pathlib import Path
 
 import pytorch_lightning as pl
 
@@ -38,8 +39,10 @@ class MidiDataModule(pl.LightningDataModule):
         seed: int = 0,
     ):
         super().__init__()
-        # Plain values only, so that checkpoints load with torch.load(weights_only=True).
-        archive = None if archive is None else str(archive)
+        # Plain values only, so that checkpoints load with torch.load(weights_only=True); absolute paths,
+        # so that generate.py can rebuild the same data from any working directory.
+        archive = None if archive is None else str(Path(archive).expanduser().resolve())
+        data_dir, cache_dir = (str(Path(p).expanduser().resolve()) for p in (data_dir, cache_dir))
         split = validate_split(split)
         _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers)
         self.save_hyperparameters()

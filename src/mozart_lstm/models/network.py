@@ -1,6 +1,7 @@
 """The lab's network: Embedding → 3-layer LSTM → BatchNorm/Dropout/Linear blocks → LogSoftmax."""
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -45,11 +46,35 @@ class MozartLSTM(nn.Module):
         if hidden is None:
             hidden = self.init_hidden(x.shape[0])
         embedded = self.embedding(x)
-        if embedded.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+        on_cpu = embedded.device.type == "cpu"
+        if on_cpu and torch.is_autocast_enabled("cpu"):
             # oneDNN has no bfloat16 LSTM on CPUs without AVX-512 and raises; under CPU autocast
             # (precision=bf16-mixed) the LSTM runs in float32 and the head in bfloat16.
             with torch.autocast("cpu", enabled=False):
                 out, hidden = self.lstm(embedded.float(), hidden)
+        elif on_cpu and x.shape[1] == 1 and not self.training:
+            out, hidden = self._one_step(embedded, hidden)
         else:
             out, hidden = self.lstm(embedded, hidden)
         return self.head(self.lstm_dropout(out[:, -1])), hidden
+
+    def _one_step(self, embedded: torch.Tensor, hidden):
+        """One time step through every layer (stateful generation), written out.
+
+        On a CPU nn.LSTM hands each call to oneDNN, which re-lays-out every weight matrix first: for a single
+        step that costs ~10x the step itself. These are the same products, reading each weight once.
+        """
+        h0, c0 = hidden
+        out = embedded[:, 0]
+        hs, cs = [], []
+        for layer in range(self.num_layers):
+            weights = [
+                getattr(self.lstm, f"{name}_l{layer}") for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh")
+            ]
+            gates = F.linear(out, weights[0], weights[1]) + F.linear(h0[layer], weights[2], weights[3])
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c0[layer] + torch.sigmoid(i) * torch.tanh(g)
+            out = torch.sigmoid(o) * torch.tanh(c)
+            hs.append(out)
+            cs.append(c)
+        return out[:, None], (torch.stack(hs), torch.stack(cs))

@@ -1,0 +1,140 @@
+"""`python generate.py ckpt=...`: compose with a trained model and write MIDI, WAV and a piano roll.
+
+The vocabulary, data settings and corpus rhythm come from the checkpoint; the test split is rebuilt
+from the saved data settings (the token cache makes that a read, not a re-parse) and the seed windows
+are drawn from it.
+"""
+
+import logging
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from mozart_lstm.errors import UserError
+from mozart_lstm.generation.music import check_rhythm, make_timing, note_events, write_midi
+from mozart_lstm.generation.piano_roll import save_piano_roll
+from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
+from mozart_lstm.generation.summary import format_table, summarize, training_ngrams
+from mozart_lstm.generation.synth import render, write_wav
+
+log = logging.getLogger(__name__)
+
+EXAMPLE = "python generate.py ckpt=outputs/train/<run>/checkpoints/last.ckpt"
+
+
+def sampling_options(cfg: DictConfig) -> dict:
+    return {key: cfg[key] for key in ("sampling", "temperature", "top_k", "top_p", "repetition_penalty")}
+
+
+def rhythm_options(cfg: DictConfig) -> dict:
+    return {key: cfg[key] for key in ("offset", "offset_step", "duration", "duration_value")}
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Every option is checked before the checkpoint is read; each message names its key."""
+    if OmegaConf.is_missing(cfg, "ckpt") or cfg.ckpt in (None, ""):
+        raise UserError(f"ckpt= is required: the checkpoint to compose with, e.g. {EXAMPLE}")
+    for key in ("num_samples", "sample_rate"):
+        if isinstance(cfg[key], bool) or not isinstance(cfg[key], int) or cfg[key] < 1:
+            raise UserError(f"{key}={cfg[key]!r}: must be a whole number >= 1")
+    if not isinstance(cfg.bpm, int | float) or cfg.bpm <= 0:
+        raise UserError(f"bpm={cfg.bpm!r}: must be > 0")
+    try:
+        check_run(cfg.n_notes, cfg.mode)
+        Sampler(**sampling_options(cfg))
+        check_rhythm(**rhythm_options(cfg))
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
+def pick_device(name: str) -> torch.device:
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise UserError(f"device={name!r}: not a torch device (cpu, cuda, cuda:1, mps)") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device={name!r}: no CUDA GPU is visible here; use device=cpu")
+    return device
+
+
+def rebuild_data(model, ckpt: str):
+    """The training run's data module, rebuilt from the checkpoint's data settings."""
+    from mozart_lstm.data import MidiDataModule  # imports Lightning: slow, so after the quick checks
+
+    if not model.data_settings:
+        raise UserError(f"{ckpt}: holds no data settings, so its test split cannot be rebuilt")
+    datamodule = MidiDataModule(**model.data_settings)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    rebuilt, saved = len(datamodule.vocab), len(model.vocab)
+    if list(datamodule.vocab.tokens) != list(model.vocab):
+        differ = f"{rebuilt} tokens, not {saved}" if rebuilt != saved else f"other tokens than its {saved}"
+        raise UserError(
+            f"{ckpt}: the data rebuilt from its settings has {differ}: "
+            "the corpus, its token cache or the settings changed since training"
+        )
+    return datamodule
+
+
+def output_paths(out: Path, index: int, count: int) -> dict[str, Path]:
+    """mozart.mid, mozart.wav, piano_roll.png; with several samples mozart_0.mid, piano_roll_0.png, ..."""
+    suffix = f"_{index}" if count > 1 else ""
+    stem = out.with_suffix("").name
+    return {
+        "midi": out.with_name(f"{stem}{suffix}{out.suffix or '.mid'}"),
+        "wav": out.with_name(f"{stem}{suffix}.wav"),
+        "piano_roll": out.with_name(f"piano_roll{suffix}.png"),
+    }
+
+
+def run(cfg: DictConfig) -> list[dict]:
+    """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
+    check_config(cfg)
+    from mozart_lstm.models import load_model  # Lightning is slow to import: after the quick checks
+
+    device = pick_device(cfg.device)
+    model, _, _ = load_model(cfg.ckpt)
+    model.to(device)
+    datamodule = rebuild_data(model, cfg.ckpt)
+    if "empirical" in (cfg.offset, cfg.duration) and not model.rhythm:
+        raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for offset/duration=empirical; use fixed")
+
+    test_set = datamodule.test_set
+    generator = torch.Generator().manual_seed(cfg.seed)
+    picks = torch.randint(len(test_set), (cfg.num_samples,), generator=generator)
+    seeds = torch.stack([test_set[i][0] for i in picks.tolist()])
+    started = time.perf_counter()
+    ids = generate_ids(model, seeds, cfg.n_notes, mode=cfg.mode, seed=cfg.seed, **sampling_options(cfg))
+    seconds = time.perf_counter() - started
+    log.info(
+        "generated %d x %d tokens in %.2f s (%.0f tokens/s, mode=%s)",
+        cfg.num_samples, cfg.n_notes, seconds, cfg.num_samples * cfg.n_notes / seconds, cfg.mode,
+    )  # fmt: skip
+
+    train_set = datamodule.train_set
+    stream = [model.vocab[i] for i in train_set.ids.tolist()]
+    train_grams = training_ngrams(stream, train_set.starts, train_set.seq_len + 1)
+    out = Path(cfg.paths.output_dir) / cfg.out
+    n_seed = seeds.shape[1]
+    results = []
+    for k, row in enumerate(ids.tolist()):
+        tokens = [model.vocab[i] for i in row]
+        paths = output_paths(out, k, cfg.num_samples)
+        timing = make_timing(len(tokens), **rhythm_options(cfg), rhythm=model.rhythm, seed=cfg.seed + k)
+        write_midi(tokens, paths["midi"], timing=timing)
+        events = note_events(tokens, timing)
+        if cfg.wav:
+            write_wav(paths["wav"], render(events, cfg.sample_rate, cfg.bpm), cfg.sample_rate)
+        if cfg.piano_roll:
+            title = f"{paths['midi'].name}: {n_seed} seed tokens + {cfg.n_notes} generated ({cfg.sampling})"
+            save_piano_roll(paths["piano_roll"], events, n_seed, title)
+        written = {kind: path.resolve() for kind, path in paths.items() if kind == "midi" or cfg[kind]}
+        summary = summarize(tokens, n_seed, train_grams)
+        results.append({"tokens": tokens, "paths": written, "summary": summary})
+
+    log.info("summary of the generated part (the seed excluded):\n%s", format_table([r["summary"] for r in results]))
+    for result in results:
+        print(*result["paths"].values(), sep="\n")
+    return results

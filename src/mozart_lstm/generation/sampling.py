@@ -1,0 +1,155 @@
+"""Problem 4: predict the next tokens, one at a time, from a seed window.
+
+`mode="window"` is the lab's loop: feed the last `seq_len` tokens, append the prediction, drop the
+first token, repeat; every token costs a full pass of `seq_len` LSTM steps.
+`mode="stateful"` reads the seed window once, then feeds one token at a time and carries (h, c): one
+LSTM step per token. It is an approximation of the windowed model: the network was trained on windows
+that start from a zero state, while the carried state remembers the whole piece so far. Its first
+prediction (from the seed window) is exactly the windowed one; later ones drift apart.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+MODES = ("window", "stateful")
+SAMPLINGS = ("argmax", "temperature")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """How the next token is chosen from the model's log-probabilities.
+
+    `sampling="argmax"` is the lab's choice. With `"temperature"` the token is drawn from
+    softmax(log_probs / temperature), restricted to the `top_k` likeliest tokens and/or to the smallest
+    set whose probability reaches `top_p`. `repetition_penalty` > 1 raises the probability of every
+    token already in the window to that power before choosing (1.0 turns it off), for both samplings.
+    """
+
+    sampling: str = "argmax"
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    repetition_penalty: float = 1.0
+
+    def __post_init__(self):
+        top_k, top_p = self.top_k, self.top_p
+        problems = [
+            (self.sampling not in SAMPLINGS, f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}"),
+            (
+                not _is_number(self.temperature) or self.temperature <= 0,
+                f"temperature must be > 0, got {self.temperature!r}",
+            ),
+            (
+                top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1),
+                f"top_k must be an integer >= 1 or null, got {top_k!r}",
+            ),
+            (
+                top_p is not None and (not _is_number(top_p) or not 0 < top_p <= 1),
+                f"top_p must be in (0, 1] or null, got {top_p!r}",
+            ),
+            (
+                not _is_number(self.repetition_penalty) or self.repetition_penalty < 1,
+                f"repetition_penalty must be >= 1 (1 turns it off), got {self.repetition_penalty!r}",
+            ),
+        ]
+        for bad, message in problems:
+            if bad:
+                raise ValueError(message)
+
+    def choose(self, log_probs: torch.Tensor, recent: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One token id per row of `log_probs` (batch, vocab); `recent` (batch, window) are the ids in view."""
+        log_probs = log_probs.float()
+        if self.repetition_penalty != 1.0:
+            seen = torch.zeros_like(log_probs, dtype=torch.bool).scatter_(1, recent, True)
+            log_probs = torch.where(seen, log_probs * self.repetition_penalty, log_probs)
+        if self.sampling == "argmax":
+            return log_probs.argmax(dim=1)
+        probs = torch.softmax(log_probs / self.temperature, dim=1)
+        if self.top_k is not None:
+            kth = probs.topk(min(self.top_k, probs.shape[1]), dim=1).values[:, -1:]
+            probs = torch.where(probs >= kth, probs, 0.0)
+        if self.top_p is not None:
+            sorted_probs, order = probs.sort(dim=1, descending=True)
+            mass_before = sorted_probs.cumsum(dim=1) - sorted_probs
+            keep_sorted = mass_before < self.top_p * sorted_probs.sum(dim=1, keepdim=True)
+            probs = torch.where(torch.zeros_like(keep_sorted).scatter_(1, order, keep_sorted), probs, 0.0)
+        return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+def check_run(n_notes, mode) -> None:
+    if not isinstance(n_notes, int) or isinstance(n_notes, bool) or n_notes < 1:
+        raise ValueError(f"n_notes must be an integer >= 1, got {n_notes!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+@torch.inference_mode()
+def generate_ids(
+    model,
+    seed_ids: torch.Tensor,
+    n_notes: int = 500,
+    *,
+    mode: str = "window",
+    window: int | None = None,
+    seed: int | None = 0,
+    **sampling,
+) -> torch.Tensor:
+    """Continue every row of `seed_ids` (batch, seq) by `n_notes` tokens; return (batch, seq + n_notes).
+
+    The rows are generated together as one batch. `mode="window"` feeds the last `window` tokens
+    (None: the seed's length) at every step. `sampling` takes the fields of `Sampler`; `seed` seeds
+    the draws of `sampling="temperature"`.
+    """
+    check_run(n_notes, mode)
+    sampler = Sampler(**sampling)
+    device = next(model.parameters()).device
+    ids = torch.as_tensor(seed_ids, dtype=torch.long, device=device)
+    if ids.ndim != 2 or ids.shape[1] == 0:
+        raise ValueError(f"seed_ids must have shape (batch, seq) with seq >= 1, got {tuple(ids.shape)}")
+    generator = torch.Generator(device=device)
+    if seed is not None:
+        generator.manual_seed(seed)
+    window = window or ids.shape[1]
+
+    was_training = model.training
+    model.eval()
+    try:
+        log_probs, hidden = model(ids[:, -window:])
+        for step in range(n_notes):
+            if step and mode == "window":
+                log_probs, _ = model(ids[:, -window:])
+            elif step:
+                log_probs, hidden = model(ids[:, -1:], hidden)
+            token = sampler.choose(log_probs, ids[:, -window:], generator)
+            ids = torch.cat([ids, token[:, None]], dim=1)
+    finally:
+        model.train(was_training)
+    return ids.cpu()
+
+
+def predict_notes(model, seed_tokens: Sequence, n_notes: int = 500, **sampling) -> list[str]:
+    """Return the seed followed by `n_notes` predicted tokens (600 strings for the lab's 100 + 500).
+
+    `seed_tokens` are token strings (mapped through `model.vocab`) or token ids. The window is the
+    training window length, `model.data_settings["seq_len"]`, when the model carries it. `sampling`
+    takes the keyword arguments of `generate_ids`.
+    """
+    vocab = list(model.vocab)
+    if all(isinstance(token, str) for token in seed_tokens):
+        index = {token: i for i, token in enumerate(vocab)}
+        unknown = sorted({token for token in seed_tokens if token not in index})
+        if unknown:
+            raise ValueError(f"seed tokens not in the model's vocabulary: {unknown[:5]}")
+        seed_ids = torch.tensor([[index[token] for token in seed_tokens]])
+    else:
+        seed_ids = torch.as_tensor(seed_tokens, dtype=torch.long).reshape(1, -1)
+    settings = getattr(model, "data_settings", None) or {}
+    sampling.setdefault("window", settings.get("seq_len"))
+    ids = generate_ids(model, seed_ids, n_notes, **sampling)
+    return [vocab[i] for i in ids[0].tolist()]

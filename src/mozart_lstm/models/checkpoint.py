@@ -1,0 +1,177 @@
+"""Checkpoints of both kinds, Lightning's .ckpt and the lab's own dict, read into one structure.
+
+Everything here loads with `torch.load(weights_only=True)`: both kinds hold only tensors and plain values
+(the train script instantiates the model and the data module with `_convert_="all"`, so no OmegaConf object
+reaches a checkpoint).
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from pytorch_lightning.plugins.io import TorchCheckpointIO
+from torch import nn
+
+from mozart_lstm.errors import UserError
+from mozart_lstm.fileio import atomic_path
+from mozart_lstm.models.network import MozartLSTM
+
+NETWORK_PREFIX = "net."  # MozartLitModule keeps the network in `self.net`
+NETWORK_HPARAMS = ("embedding_dim", "hidden_size", "num_layers", "dropout", "linear_sizes")
+
+
+@dataclass(frozen=True)
+class CheckpointData:
+    """What a checkpoint of either kind says about the model, the data it was trained on and the epoch."""
+
+    path: Path
+    kind: str  # "lightning" or "lab"
+    epoch: int  # 0-based, as Lightning counts; the checkpoint was written at the end of this epoch
+    model_hparams: dict  # keyword arguments of MozartLSTM, vocab_size included
+    state_dict: dict  # MozartLSTM weights
+    vocab: list[str]
+    lr: float
+    optimizer_state: dict | None  # RMSprop state_dict, None when the file has none
+    data_settings: dict  # MidiDataModule keyword arguments; {} when the file does not say
+    rhythm: dict | None  # the corpus's offset-gap and duration distributions, None when the file does not say
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning's writer stages the file in the system temp dir and moves it, which is a copy, not an
+    atomic rename, when that dir is on another filesystem. This one writes beside the target and renames."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None):
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        with atomic_path(path) as tmp:
+            torch.save(checkpoint, tmp)
+
+
+def save_lab_checkpoint(path, *, epoch, module, optimizer, loss, data_settings, rhythm) -> Path:
+    """The lab's dict, plus what a later `load_model` or generation run needs to rebuild the data."""
+    hparams = {key: value for key, value in module.hparams.items() if key != "vocab"}
+    contents = {
+        "epoch": epoch,
+        "model_state_dict": module.net.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+        "loss": loss,
+        "vocab": list(module.vocab),
+        "hparams": hparams,
+        "data_settings": data_settings,
+        "rhythm": rhythm,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(contents, tmp)
+    return Path(path)
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def _load_raw(path: Path) -> dict:
+    if not path.is_file():
+        raise UserError(f"{path}: no such checkpoint file (e.g. outputs/train/<run>/checkpoints/last.ckpt)")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises RuntimeError, UnpicklingError, EOFError... for bad files
+        raise UserError(f"{path}: not a readable checkpoint ({_first_line(err)})") from err
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: not a mozart-lstm checkpoint (it holds a {type(raw).__name__}, not a dict)")
+    return raw
+
+
+def _network_kwargs(hparams: dict, vocab: list) -> dict:
+    kwargs = {key: hparams[key] for key in NETWORK_HPARAMS if key in hparams}
+    if "linear_sizes" in kwargs:
+        kwargs["linear_sizes"] = tuple(kwargs["linear_sizes"])
+    return kwargs | {"vocab_size": len(vocab)}
+
+
+def _datamodule_state(raw: dict) -> dict:
+    # Lightning stores LightningDataModule.state_dict() under the data module's class name
+    from mozart_lstm.data import MidiDataModule
+
+    return raw.get(MidiDataModule.__qualname__) or {}
+
+
+def _from_lightning(path: Path, raw: dict) -> CheckpointData:
+    hp = raw["hyper_parameters"]
+    vocab = list(hp["vocab"])
+    prefix = len(NETWORK_PREFIX)
+    weights = {key[prefix:]: val for key, val in raw["state_dict"].items() if key.startswith(NETWORK_PREFIX)}
+    optimizers = raw.get("optimizer_states") or [None]
+    return CheckpointData(
+        path=path,
+        kind="lightning",
+        epoch=raw["epoch"],
+        model_hparams=_network_kwargs(hp, vocab),
+        state_dict=weights,
+        vocab=vocab,
+        lr=hp.get("lr", 1e-3),
+        optimizer_state=optimizers[0],
+        data_settings=dict(raw.get("datamodule_hyper_parameters") or {}),
+        rhythm=_datamodule_state(raw).get("rhythm"),
+    )
+
+
+def _from_lab(path: Path, raw: dict) -> CheckpointData:
+    hp = raw.get("hparams") or {}
+    vocab = list(raw["vocab"])
+    return CheckpointData(
+        path=path,
+        kind="lab",
+        epoch=raw["epoch"],
+        model_hparams=_network_kwargs(hp, vocab),
+        state_dict=raw["model_state_dict"],
+        vocab=vocab,
+        lr=hp.get("lr", 1e-3),
+        optimizer_state=raw.get("optimizer_state_dict"),
+        data_settings=dict(raw.get("data_settings") or {}),
+        rhythm=raw.get("rhythm"),
+    )
+
+
+def read_checkpoint(path) -> CheckpointData:
+    """Read a Lightning .ckpt or a lab-format file of this project. Raises UserError naming the path."""
+    path = Path(path)
+    raw = _load_raw(path)
+    try:
+        if "model_state_dict" in raw:
+            data = _from_lab(path, raw)
+        elif "state_dict" in raw and "hyper_parameters" in raw:
+            data = _from_lightning(path, raw)
+        else:
+            raise KeyError("state_dict")
+    except KeyError as err:
+        raise UserError(f"{path}: not a mozart-lstm checkpoint (missing {err})") from err
+    embedding = data.state_dict.get("embedding.weight")
+    if embedding is None or embedding.shape[0] != len(data.vocab):
+        rows = None if embedding is None else embedding.shape[0]
+        tokens = len(data.vocab)
+        raise UserError(f"{path}: incompatible checkpoint: {tokens} vocabulary tokens but weights for {rows}")
+    return data
+
+
+def load_model(path):
+    """The lab's helper: `(model, criterion, optimizer)` from either checkpoint kind.
+
+    `model` is a MozartLSTM in eval() mode on the CPU, with `.vocab` (list of tokens, index = class id),
+    `.data_settings` (MidiDataModule keyword arguments) and `.rhythm` set; `criterion` is NLLLoss;
+    `optimizer` is RMSprop with its state restored when the file holds one.
+    """
+    ckpt = read_checkpoint(path)
+    model = MozartLSTM(**ckpt.model_hparams)
+    try:
+        model.load_state_dict(ckpt.state_dict)
+    except RuntimeError as err:
+        raise UserError(f"{ckpt.path}: weights do not fit its hyperparameters ({_first_line(err)})") from err
+    model.vocab = ckpt.vocab
+    model.data_settings = ckpt.data_settings
+    model.rhythm = ckpt.rhythm
+    model.eval()
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=ckpt.lr)
+    if ckpt.optimizer_state is not None:
+        optimizer.load_state_dict(ckpt.optimizer_state)
+    return model, nn.NLLLoss(), optimizer

@@ -1,0 +1,136 @@
+"""The LightningModule: the lab's loss, optimizer and per-epoch metrics around MozartLSTM."""
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+from mozart_lstm.errors import UserError
+from mozart_lstm.models.network import MozartLSTM
+
+
+class SplitMetrics(nn.Module):
+    """Epoch aggregates of one split. torchmetrics syncs them across processes when computed."""
+
+    def __init__(self, num_classes: int, top5: bool):
+        super().__init__()
+        self.loss = MeanMetric()
+        self.acc = MulticlassAccuracy(num_classes, average="micro")
+        top_k = min(5, num_classes)
+        self.acc_top5 = MulticlassAccuracy(num_classes, top_k=top_k, average="micro") if top5 else None
+
+    def update(self, loss: torch.Tensor, log_probs: torch.Tensor, y: torch.Tensor) -> dict:
+        """Update with one batch; return the metric objects (Lightning computes and resets them per epoch)."""
+        self.loss.update(loss, weight=y.numel())
+        self.acc.update(log_probs, y)
+        logged = {"loss": self.loss, "acc": self.acc}
+        if self.acc_top5 is not None:
+            self.acc_top5.update(log_probs, y)
+            logged["acc_top5"] = self.acc_top5
+        return logged
+
+
+def check_model_settings(
+    embedding_dim=32, hidden_size=512, num_layers=3, dropout=0.3, linear_sizes=(256,), lr=1e-3
+) -> None:
+    """Reject impossible model settings, naming the config key; the train task calls it before parsing data."""
+    sizes = {"model.embedding_dim": embedding_dim, "model.hidden_size": hidden_size}
+    sizes["model.num_layers"] = num_layers
+    sizes.update({f"model.linear_sizes[{i}]": size for i, size in enumerate(linear_sizes)})
+    for key, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{key}={value!r}: must be a whole number >= 1")
+    if not linear_sizes:
+        raise UserError("model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]")
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise UserError(f"model.dropout={dropout!r}: must be in [0, 1)")
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
+        raise UserError(f"model.lr={lr!r}: must be > 0")
+
+
+class MozartLitModule(pl.LightningModule):
+    """NLL on the network's log-probabilities (= the lab's CrossEntropyLoss on LogSoftmax output), RMSprop.
+
+    `eval_name` names the split evaluated every epoch by Lightning's validation loop: "test" with the lab's
+    80/20 split, "val" with a 3-way split (the test split then goes through `trainer.test()` once).
+    """
+
+    def __init__(
+        self,
+        vocab: list[str],
+        eval_name: str = "test",
+        embedding_dim: int = 32,
+        hidden_size: int = 512,
+        num_layers: int = 3,
+        dropout: float = 0.3,
+        linear_sizes: tuple[int, ...] = (256,),
+        lr: float = 1e-3,
+    ):
+        super().__init__()
+        check_model_settings(embedding_dim, hidden_size, num_layers, dropout, linear_sizes, lr)
+        # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams).
+        self.save_hyperparameters(logger=False)
+        self.vocab = list(vocab)
+        self.eval_name = eval_name
+        sizes = tuple(linear_sizes)
+        self.net = MozartLSTM(len(vocab), embedding_dim, hidden_size, num_layers, dropout, sizes)
+        self.criterion = nn.NLLLoss()
+        self.train_metrics = SplitMetrics(len(vocab), top5=False)
+        self.eval_metrics = SplitMetrics(len(vocab), top5=True)
+        self.test_metrics = SplitMetrics(len(vocab), top5=True)
+
+    def network_hparams(self) -> dict:
+        """The keyword arguments that rebuild `self.net` as a plain MozartLSTM."""
+        hp = self.hparams
+        return {
+            "vocab_size": len(self.vocab),
+            "embedding_dim": hp.embedding_dim,
+            "hidden_size": hp.hidden_size,
+            "num_layers": hp.num_layers,
+            "dropout": hp.dropout,
+            "linear_sizes": tuple(hp.linear_sizes),
+        }
+
+    def loggable_hparams(self) -> dict:
+        """Hyperparameters for TensorBoard's hparams table: everything but the 1000-token vocabulary."""
+        return {"model/" + key: value for key, value in self.hparams.items() if key != "vocab"} | {
+            "model/vocab_size": len(self.vocab)
+        }
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)[0]
+
+    def _step(self, batch, metrics: SplitMetrics, prefix: str) -> torch.Tensor:
+        x, y = batch
+        # float(): under bf16-mixed the loss and metrics are still taken in full precision
+        log_probs = self(x).float()
+        loss = self.criterion(log_probs, y)
+        for name, metric in metrics.update(loss.detach(), log_probs.detach(), y).items():
+            self.log(f"{prefix}/{name}", metric, on_step=False, on_epoch=True, prog_bar=prefix != "train")
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        loss = self._step(batch, self.train_metrics, "train")
+        # the running batch loss, for the progress bar only
+        self.log("loss", loss.detach(), prog_bar=True, logger=False)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, self.eval_metrics, self.eval_name)
+
+    def test_step(self, batch, batch_idx):
+        self._step(batch, self.test_metrics, "test")
+
+    def _log_perplexity(self, metrics: SplitMetrics, prefix: str) -> None:
+        # exp of the epoch's mean NLL; computed from the synced mean, so every rank logs the same value
+        self.log(f"{prefix}/perplexity", torch.exp(metrics.loss.compute()), sync_dist=True)
+
+    def on_validation_epoch_end(self):
+        self._log_perplexity(self.eval_metrics, self.eval_name)
+
+    def on_test_epoch_end(self):
+        self._log_perplexity(self.test_metrics, "test")
+
+    def configure_optimizers(self):
+        return torch.optim.RMSprop(self.net.parameters(), lr=self.hparams.lr)

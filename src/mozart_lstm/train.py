@@ -1,0 +1,142 @@
+"""The training task: data module, model, callbacks and loggers from the config; fit, then test once when a
+validation split exists. `run(cfg)` returns the final metrics."""
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import hydra
+import pytorch_lightning as pl
+import torch
+from hydra.errors import InstantiationException
+from lightning_fabric.utilities.exceptions import MisconfigurationException
+from omegaconf import DictConfig
+
+from mozart_lstm.errors import UserError
+from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
+from mozart_lstm.models.module import check_model_settings
+
+log = logging.getLogger(__name__)
+
+# What a config mistake raises inside a constructor; anything else is a bug and keeps its traceback.
+CONFIG_ERRORS = (TypeError, ValueError, ImportError, MisconfigurationException)
+
+
+def check_output_dir(path) -> Path:
+    """Fail before parsing or training when the run dir cannot be written: read-only, not a folder, disk full."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path) as probe:
+            probe.write(bytes(4096))
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as err:
+        raise UserError(
+            f"{path}: cannot write the run's outputs there ({err.strerror or err}); "
+            "choose a writable folder with hydra.run.dir=... (or paths.output_dir=...)"
+        ) from err
+    return path
+
+
+def instantiate(cfg, key: str, **kwargs):
+    """hydra.utils.instantiate with plain Python values (never OmegaConf containers, which would keep
+    checkpoints from loading with weights_only=True), and config mistakes turned into one-line UserErrors."""
+    try:
+        return hydra.utils.instantiate(cfg, _convert_="all", **kwargs)
+    except InstantiationException as err:
+        cause = err.__cause__
+        if isinstance(cause, UserError):
+            raise cause from None
+        if cause is None or isinstance(cause, CONFIG_ERRORS):
+            raise UserError(f"{key}: " + " ".join(str(err).split())) from err
+        raise
+
+
+def instantiate_entries(entries, group: str) -> list:
+    """The named `_target_` entries of a config group such as callbacks or logger; an entry set to null is off."""
+    objects = []
+    for name, entry in (entries or {}).items():
+        if entry is None:
+            continue
+        if not isinstance(entry, DictConfig) or "_target_" not in entry:
+            raise UserError(f"{group}.{name}: expected an entry with a _target_, got {entry!r}")
+        objects.append(instantiate(entry, f"{group}.{name}"))
+    return objects
+
+
+def _model_factory(cfg):
+    factory = instantiate(cfg.model, "model", _partial_=True)
+    try:
+        check_model_settings(**factory.keywords)
+    except TypeError as err:
+        raise UserError(f"model: {err}") from err
+    return factory
+
+
+def _resume_checkpoint(ckpt_path):
+    """The checkpoint to resume from, read before any data is parsed: a wrong path fails at once."""
+    if not ckpt_path:
+        return None
+    saved = read_checkpoint(ckpt_path)
+    if saved.kind != "lightning":
+        raise UserError(f"{ckpt_path}: resuming needs a Lightning .ckpt (e.g. checkpoints/last.ckpt)")
+    return saved
+
+
+def _check_same_vocab(saved, vocab: list[str]) -> None:
+    if saved is not None and saved.vocab != vocab:
+        raise UserError(
+            f"{saved.path}: its vocabulary ({len(saved.vocab)} tokens) differs from the data's ({len(vocab)}): "
+            "resume with the same data settings (data.archive, data.max_files, data.chord_order)"
+        )
+
+
+def final_metrics(trainer: pl.Trainer) -> dict[str, float]:
+    # names without a "/" are progress-bar only
+    return {key: float(value) for key, value in trainer.callback_metrics.items() if "/" in key}
+
+
+def _loggable_hparams(trainer, model, datamodule, cfg) -> dict:
+    """Readable settings for the loggers (no vocabulary); TensorBoard shows them beside the final metrics."""
+    params = model.loggable_hparams() | {f"data/{key}": value for key, value in datamodule.hparams.items()}
+    params |= {"trainer/precision": str(trainer.precision), "trainer/max_epochs": trainer.max_epochs}
+    params |= {"trainer/devices": trainer.num_devices, "trainer/num_nodes": trainer.num_nodes, "seed": cfg.seed}
+    return params
+
+
+def run(cfg: DictConfig) -> dict[str, float]:
+    output_dir = check_output_dir(cfg.paths.output_dir)
+    make_model = _model_factory(cfg)
+    ckpt_path = cfg.get("ckpt_path")
+    resumed = _resume_checkpoint(ckpt_path)
+    if cfg.get("torch_threads"):
+        torch.set_num_threads(cfg.torch_threads)
+    pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule = instantiate(cfg.data, "data")
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    _check_same_vocab(resumed, datamodule.vocab.tokens)
+    model = make_model(vocab=datamodule.vocab.tokens, eval_name=datamodule.eval_name)
+
+    callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
+    loggers = instantiate_entries(cfg.get("logger"), "logger")
+    trainer = instantiate(
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+    )
+    hparams = _loggable_hparams(trainer, model, datamodule, cfg)
+    for logger in trainer.loggers:
+        logger.log_hyperparams(hparams)  # into hparams.yaml, which Lightning writes at fit start
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    metrics = final_metrics(trainer)
+    if datamodule.eval_name != "test":
+        trainer.test(model, datamodule=datamodule)
+        metrics |= final_metrics(trainer)  # test() starts a fresh set of callback metrics
+    for logger in trainer.loggers:
+        logger.log_hyperparams(hparams, metrics={f"final/{key}": value for key, value in metrics.items()})
+        logger.save()
+    log.info("Final metrics: %s", ", ".join(f"{key}={value:.4f}" for key, value in sorted(metrics.items())))
+    log.info("Outputs in %s", output_dir)
+    return metrics

@@ -1,0 +1,127 @@
+"""generate.py's bad inputs: each ends with one line naming the path or key, exit code 2, no traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.errors import ConfigCompositionException
+
+from mozart_lstm.errors import UserError
+from mozart_lstm.generate import run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def lab_file(tiny_ckpt):
+    """The tiny model's lab-format checkpoint (a plain dict, easy to break on purpose)."""
+    return tiny_ckpt.parent / "lab_epoch_002.pt"
+
+
+@pytest.fixture
+def generate_error(compose_cfg, tmp_path):
+    """The one-line UserError that run() raises for these overrides."""
+
+    def error(*overrides) -> str:
+        with pytest.raises(UserError) as caught:
+            run(compose_cfg("generate", [f"paths.output_dir={tmp_path}", "n_notes=5", *overrides]))
+        message = str(caught.value)
+        assert "\n" not in message
+        return message
+
+    return error
+
+
+def edited_copy(lab_file, tmp_path, **changes) -> Path:
+    contents = torch.load(lab_file, weights_only=True) | changes
+    path = tmp_path / "edited.pt"
+    torch.save(contents, path)
+    return path
+
+
+def test_missing_ckpt_says_it_is_required_with_an_example(generate_error):
+    message = generate_error()
+    assert "ckpt= is required" in message
+    assert "generate.py ckpt=" in message
+
+
+def test_a_path_that_does_not_exist_is_named(generate_error, tmp_path):
+    missing = tmp_path / "nope" / "last.ckpt"
+    assert str(missing) in generate_error(f"ckpt={missing}")
+
+
+def test_a_text_file_is_not_a_checkpoint(generate_error, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a checkpoint\n")
+    message = generate_error(f"ckpt={text}")
+    assert str(text) in message
+    assert "not a readable checkpoint" in message
+
+
+def test_vocabulary_size_that_does_not_match_the_weights(generate_error, lab_file, tmp_path):
+    vocab = torch.load(lab_file, weights_only=True)["vocab"]
+    broken = edited_copy(lab_file, tmp_path, vocab=vocab[:-2])
+    message = generate_error(f"ckpt={broken}")
+    assert str(broken) in message
+    assert "incompatible" in message
+
+
+def test_data_that_changed_since_training(generate_error, lab_file, tmp_path):
+    vocab = torch.load(lab_file, weights_only=True)["vocab"]
+    swapped = edited_copy(lab_file, tmp_path, vocab=[vocab[1], vocab[0], *vocab[2:]])
+    assert "changed since training" in generate_error(f"ckpt={swapped}")
+
+
+def test_empirical_rhythm_without_a_saved_distribution(generate_error, lab_file, tmp_path):
+    bare = edited_copy(lab_file, tmp_path, rhythm=None)
+    assert "offset/duration=empirical" in generate_error(f"ckpt={bare}", "offset=empirical")
+
+
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("n_notes=0", "n_notes"),
+        ("n_notes=ten", "n_notes"),
+        ("num_samples=0", "num_samples"),
+        ("mode=fast", "mode"),
+        ("sampling=beam", "sampling"),
+        ("top_p=1.5", "top_p"),
+        ("top_k=0", "top_k"),
+        ("repetition_penalty=0.5", "repetition_penalty"),
+        ("offset=swing", "offset"),
+        ("offset_step=0", "offset_step"),
+        ("duration_value=-1", "duration_value"),
+    ],
+)
+def test_bad_values_name_their_key(generate_error, lab_file, override, key):
+    assert generate_error(f"ckpt={lab_file}", override).startswith(key)
+
+
+def test_unknown_option_is_a_hydra_error_naming_it(compose_cfg, lab_file):
+    with pytest.raises(ConfigCompositionException, match="temprature"):
+        compose_cfg("generate", [f"ckpt={lab_file}", "temprature=0.8"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ([], "ckpt= is required"),
+        (["ckpt={text}"], "not a readable checkpoint"),
+        (["ckpt={lab}", "n_notes=0"], "n_notes must be"),
+    ],
+)
+def test_command_line_errors_are_one_line_and_exit_2(lab_file, tmp_path, overrides, expected):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a checkpoint\n")
+    args = [arg.format(text=text, lab=lab_file) for arg in overrides]
+    cmd = [sys.executable, "generate.py", *args, f"hydra.run.dir={tmp_path / 'run'}"]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0], done.stderr

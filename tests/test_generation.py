@@ -1,0 +1,226 @@
+"""Problem 4 (predict_notes), Problem 5 (write_midi), the synthesizer, the piano roll and the summary,
+on a tiny model trained by the session fixture `tiny_ckpt`."""
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.image import imread
+from music21 import converter
+from scipy.io import wavfile
+
+from mozart_lstm.data import MidiDataModule
+from mozart_lstm.generation import predict_notes, write_midi
+from mozart_lstm.generation.music import make_timing, midi_numbers, note_events
+from mozart_lstm.generation.piano_roll import NEW_COLOUR, SEED_COLOUR, save_piano_roll
+from mozart_lstm.generation.sampling import Sampler, generate_ids
+from mozart_lstm.generation.summary import format_table, ngrams, summarize, training_ngrams
+from mozart_lstm.generation.synth import TAIL_S, render, write_wav
+from mozart_lstm.models import load_model
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def model(tiny_ckpt):
+    return load_model(tiny_ckpt)[0]
+
+
+@pytest.fixture(scope="module")
+def stream(model) -> list[str]:
+    """The tiny corpus's token stream, rebuilt from the checkpoint's data settings."""
+    datamodule = MidiDataModule(**model.data_settings)
+    datamodule.setup()
+    return [model.vocab[i] for i in datamodule.test_set.ids.tolist()]
+
+
+@pytest.fixture(scope="module")
+def seed_tokens(stream) -> list[str]:
+    return stream[20:120]  # the lab's 100-token seed; the tiny model's window is 8 tokens
+
+
+@pytest.fixture(scope="module")
+def lab_tokens(model, seed_tokens) -> list[str]:
+    return predict_notes(model, seed_tokens)
+
+
+def test_predict_notes_returns_the_seed_and_500_new_tokens(model, seed_tokens, lab_tokens):
+    assert len(lab_tokens) == 600
+    assert lab_tokens[:100] == seed_tokens
+    assert set(lab_tokens) <= set(model.vocab)
+
+
+def test_seed_as_ids_equals_seed_as_strings(model, seed_tokens):
+    ids = [model.vocab.index(token) for token in seed_tokens]
+    assert predict_notes(model, ids, 30) == predict_notes(model, seed_tokens, 30)
+
+
+def test_same_seed_gives_the_same_piece_and_another_seed_another(model, seed_tokens):
+    options = {"n_notes": 60, "sampling": "temperature", "temperature": 2.0}
+    first = predict_notes(model, seed_tokens, seed=1, **options)
+    assert first == predict_notes(model, seed_tokens, seed=1, **options)
+    assert first != predict_notes(model, seed_tokens, seed=2, **options)
+
+
+def test_argmax_equals_temperature_towards_zero(model, seed_tokens, lab_tokens):
+    cold = predict_notes(model, seed_tokens, sampling="temperature", temperature=1e-6)
+    hot = predict_notes(model, seed_tokens, sampling="temperature", temperature=3.0)
+    assert cold == lab_tokens
+    assert hot != lab_tokens  # the comparison can tell sampling from argmax
+
+
+@pytest.mark.parametrize("cut", [{"top_k": 1}, {"top_p": 1e-9}])
+def test_keeping_only_the_likeliest_token_equals_argmax(model, seed_tokens, lab_tokens, cut):
+    assert predict_notes(model, seed_tokens, sampling="temperature", temperature=3.0, **cut) == lab_tokens
+
+
+def test_repetition_penalty_turns_argmax_away_from_a_seen_token():
+    log_probs = torch.tensor([[0.5, 0.3, 0.2]]).log()
+    recent = torch.tensor([[0, 2]])
+    generator = torch.Generator()
+    assert Sampler().choose(log_probs, recent, generator).item() == 0
+    # 0.5 ** 2 = 0.25 < 0.3: the seen token 0 loses to the unseen token 1
+    assert Sampler(repetition_penalty=2.0).choose(log_probs, recent, generator).item() == 1
+
+
+def test_top_p_samples_only_from_the_nucleus():
+    probs = torch.tensor([[0.05, 0.6, 0.3, 0.05]]).repeat(2000, 1)
+    sampler = Sampler(sampling="temperature", top_p=0.8)
+    drawn = sampler.choose(probs.log(), probs.long()[:, :1], torch.Generator().manual_seed(0))
+    assert set(drawn.tolist()) == {1, 2}
+
+
+def test_stateful_first_prediction_equals_the_windowed_one(model, seed_tokens):
+    window = predict_notes(model, seed_tokens, 1, mode="window")
+    stateful = predict_notes(model, seed_tokens, 1, mode="stateful")
+    assert stateful == window
+
+
+def test_stateful_carries_the_state_of_the_whole_piece(model, seed_tokens):
+    """Stateful token k is the argmax after one LSTM pass over everything since the seed window began."""
+    window = model.data_settings["seq_len"]
+    seed_ids = torch.tensor([[model.vocab.index(t) for t in seed_tokens]])
+    ids = generate_ids(model, seed_ids, 12, mode="stateful", window=window)
+    begin = 100 - window
+    with torch.inference_mode():
+        for k in range(100, 112):
+            assert model(ids[:, begin:k])[0].argmax().item() == ids[0, k].item()
+
+
+@pytest.mark.parametrize("mode", ["window", "stateful"])
+def test_a_batch_equals_its_samples_generated_alone(model, stream, mode):
+    seeds = torch.tensor([[model.vocab.index(t) for t in stream[s : s + 8]] for s in (0, 30, 60)])
+    batch = generate_ids(model, seeds, 20, mode=mode)
+    alone = torch.cat([generate_ids(model, seed[None], 20, mode=mode) for seed in seeds])
+    assert torch.equal(batch, alone)
+
+
+@pytest.mark.parametrize(
+    "bad", [{"n_notes": 0}, {"mode": "lstm"}, {"sampling": "beam"}, {"top_p": 2.0}, {"temperature": 0}]
+)
+def test_bad_sampling_options_name_the_key(model, seed_tokens, bad):
+    key = next(iter(bad))
+    with pytest.raises(ValueError, match=key):
+        predict_notes(model, seed_tokens, **{"n_notes": 5, **bad})
+
+
+def reparse(path) -> list:
+    return list(converter.parse(path).flatten().notes)
+
+
+def test_midi_round_trip_gives_back_the_600_tokens(lab_tokens, tmp_path):
+    """MIDI stores key numbers, not spellings (music21 writes D#5 back as E-5), so pitches compare as MIDI numbers."""
+    path = write_midi(lab_tokens, tmp_path / "mozart.mid")
+    elements = reparse(path)
+    assert len(elements) == 600
+    assert [sorted(p.midi for p in e.pitches) for e in elements] == [sorted(midi_numbers(t)) for t in lab_tokens]
+    assert [float(e.offset) for e in elements] == [0.5 * i for i in range(600)]
+
+
+def test_round_trip_keeps_chords_of_repeated_pitches_and_re_spells(tmp_path):
+    tokens = ["D#5", "B3.B3", "C4.E4.G4", "E-5", "E5", "E5", "B-1.F2"]
+    elements = reparse(write_midi(tokens, tmp_path / "chords.mid", offset_step=0.25))
+    assert [[p.nameWithOctave for p in e.pitches] for e in elements] == [
+        ["E-5"], ["B3", "B3"], ["C4", "E4", "G4"], ["E-5"], ["E5"], ["E5"], ["B-1", "F2"]
+    ]  # fmt: skip
+    assert [float(e.offset) for e in elements] == [0.25 * i for i in range(7)]
+    assert {float(e.quarterLength) for e in elements} == {0.25}
+
+
+def test_lab_durations_are_quarter_notes_every_eighth():
+    timing = make_timing(4, offset_step=0.5, duration_value=1.0)
+    assert timing.offsets.tolist() == [0.0, 0.5, 1.0, 1.5]
+    assert timing.durations.tolist() == [1.0] * 4
+
+
+RHYTHM = {
+    "offset_gaps": {"values": [0.0, 0.25, 0.5, 1.0], "probs": [0.1, 0.4, 0.3, 0.2]},
+    "durations": {"values": [0.0, 0.5, 2.0], "probs": [0.2, 0.5, 0.3]},
+}
+
+
+def test_empirical_rhythm_reproduces_the_distribution():
+    timing = make_timing(5000, offset="empirical", duration="empirical", rhythm=RHYTHM, seed=3)
+    gaps, counts = np.unique(np.diff(timing.offsets), return_counts=True)
+    assert gaps.tolist() == RHYTHM["offset_gaps"]["values"]  # 0.0 included: simultaneous notes
+    assert counts / counts.sum() == pytest.approx(RHYTHM["offset_gaps"]["probs"], abs=0.03)
+    lengths, counts = np.unique(timing.durations, return_counts=True)
+    assert lengths.tolist() == [0.5, 2.0]  # zero-length grace notes are left out
+    assert counts / counts.sum() == pytest.approx([0.625, 0.375], abs=0.03)
+
+
+def test_empirical_offsets_from_the_checkpoint_stay_on_its_support(model):
+    support = model.rhythm["offset_gaps"]["values"]
+    likely = {v for v, p in zip(support, model.rhythm["offset_gaps"]["probs"], strict=True) if p > 0.01}
+    gaps = set(np.diff(make_timing(3000, offset="empirical", rhythm=model.rhythm).offsets).tolist())
+    assert likely <= gaps <= set(support)
+
+
+def test_empirical_rhythm_needs_a_distribution():
+    with pytest.raises(ValueError, match="empirical"):
+        make_timing(10, offset="empirical", rhythm=None)
+
+
+def test_wav_rate_length_peak_and_determinism(lab_tokens, tmp_path):
+    events = note_events(lab_tokens, make_timing(600))
+    audio = render(events, 22050, bpm=120)
+    assert np.array_equal(audio, render(events, 22050, bpm=120))
+    rate, pcm = wavfile.read(write_wav(tmp_path / "mozart.wav", audio, 22050))
+    assert rate == 22050
+    # 600 tokens, 0.5 quarter apart, the last lasting 0.5: 300 quarters of 0.5 s at 120 bpm, then the release
+    assert len(pcm) == pytest.approx((150 + TAIL_S) * 22050, abs=1)
+    peak = np.abs(pcm.astype(np.int64)).max() / 32768
+    assert 0.85 < peak <= 1.0
+
+
+@pytest.mark.parametrize("token, hertz", [("A4", 440.0), ("C4", 261.6), ("A2", 110.0)])
+def test_synth_plays_the_token_pitch(token, hertz):
+    audio = render(note_events([token], make_timing(1, duration_value=2.0)), 22050)
+    spectrum = np.abs(np.fft.rfft(audio))
+    peak = np.fft.rfftfreq(len(audio), 1 / 22050)[spectrum.argmax()]
+    assert peak == pytest.approx(hertz, rel=0.01)
+
+
+def test_piano_roll_shows_seed_and_generated_parts(lab_tokens, tmp_path):
+    path = save_piano_roll(tmp_path / "piano_roll.png", note_events(lab_tokens, make_timing(600)), 100)
+    assert path.stat().st_size > 10_000
+    pixels = imread(path)[..., :3]
+    for colour in (SEED_COLOUR, NEW_COLOUR):
+        rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        assert (np.abs(pixels - rgb).max(axis=-1) < 0.02).sum() > 50, colour
+
+
+def test_summary_counts_repeats_runs_range_and_copies():
+    tokens = ["X", "C4", "C4", "C4", "E4", "G4.C5", "C4", "D4", "E4", "F4", "G4"]
+    stats = summarize(tokens, 1, train_ngrams=ngrams(["C4", "E4", "G4.C5", "C4", "D4", "E4", "F4", "G4"]))
+    assert stats["repeated"] == pytest.approx(2 / 9)
+    assert (stats["distinct"], stats["longest_run"]) == (6, 3)
+    assert (stats["lowest"], stats["highest"], stats["semitones"]) == ("C4", "C5", 12)
+    assert stats["copied_8grams"] == pytest.approx(1 / 3)  # the last of the three 8-grams
+    assert "copied 8-grams" in format_table([stats]).splitlines()[0]
+
+
+def test_training_ngrams_equal_those_of_every_window():
+    stream = [str(i % 13) for i in range(200)]
+    starts, span = [0, 3, 50, 52, 120], 20
+    expected = set().union(*(ngrams(stream[s : s + span]) for s in starts))
+    assert training_ngrams(stream, starts, span) == expected

@@ -1,0 +1,127 @@
+"""The LightningModule: the lab's loss, optimizer, per-epoch metrics and precision settings."""
+
+import math
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from mozart_lstm.errors import UserError
+from mozart_lstm.models import MozartLitModule
+
+VOCAB = [f"T{i}" for i in range(12)]
+TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": [16]}
+
+
+def windows(n: int, seq_len: int = 6, seed: int = 0) -> TensorDataset:
+    """Windows over a noisy cycle through the vocabulary, labelled with the next token."""
+    generator = torch.Generator().manual_seed(seed)
+    stream = torch.arange(n + seq_len) % len(VOCAB)
+    noise = torch.rand(len(stream), generator=generator) < 0.1
+    stream[noise] = torch.randint(0, len(VOCAB), (int(noise.sum()),), generator=generator)
+    x = stream.unfold(0, seq_len, 1)[:n]
+    return TensorDataset(x, stream[seq_len : seq_len + n])
+
+
+def fit(module, epochs=1, precision="32", test=False):
+    trainer = pl.Trainer(
+        max_epochs=epochs,
+        accelerator="cpu",
+        precision=precision,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    train = DataLoader(windows(64), batch_size=8, shuffle=True, drop_last=True)
+    evaluated = DataLoader(windows(32, seed=1), batch_size=16)
+    trainer.fit(module, train, evaluated)
+    metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+    if test:
+        trainer.test(module, DataLoader(windows(24, seed=2), batch_size=16), verbose=False)
+        metrics |= {key: float(value) for key, value in trainer.callback_metrics.items()}
+    return metrics
+
+
+def test_nll_on_log_softmax_equals_the_labs_cross_entropy():
+    """log_softmax is idempotent, so the lab's CrossEntropyLoss on LogSoftmax output is NLL on it."""
+    torch.manual_seed(0)
+    module = MozartLitModule(VOCAB, **TINY).eval()
+    x, y = windows(16)[:]
+    log_probs = module(x)
+    lab_loss = nn.CrossEntropyLoss()(log_probs, y)
+    assert torch.allclose(module.criterion(log_probs, y), lab_loss, atol=1e-6)
+    logits = torch.randn(16, len(VOCAB)) * 5
+    assert torch.allclose(nn.NLLLoss()(logits.log_softmax(1), y), nn.CrossEntropyLoss()(logits, y), atol=1e-5)
+
+
+def test_optimizer_is_rmsprop_with_the_configured_rate():
+    module = MozartLitModule(VOCAB, lr=0.0025, **TINY)
+    optimizer = module.configure_optimizers()
+    assert isinstance(optimizer, torch.optim.RMSprop)
+    assert optimizer.param_groups[0]["lr"] == 0.0025
+    assert {id(p) for p in optimizer.param_groups[0]["params"]} == {id(p) for p in module.net.parameters()}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("hidden_size", 0), ("embedding_dim", -3), ("num_layers", 1.5), ("lr", 0), ("dropout", 1.0)],
+)
+def test_bad_settings_name_the_key(key, value):
+    with pytest.raises(UserError, match=f"model.{key}"):
+        MozartLitModule(VOCAB, **(TINY | {key: value}))
+
+
+def test_linear_sizes_are_checked():
+    with pytest.raises(UserError, match=r"model.linear_sizes\[1\]"):
+        MozartLitModule(VOCAB, **(TINY | {"linear_sizes": [8, 0]}))
+
+
+def test_hparams_keep_the_vocabulary_but_the_logger_gets_its_size():
+    module = MozartLitModule(VOCAB, **TINY)
+    assert module.hparams.vocab == VOCAB and module.vocab == VOCAB
+    logged = module.loggable_hparams()
+    assert "model/vocab" not in logged and logged["model/vocab_size"] == len(VOCAB)
+    assert logged["model/hidden_size"] == 16
+
+
+def test_epoch_metrics_of_the_lab_split():
+    torch.manual_seed(0)
+    metrics = fit(MozartLitModule(VOCAB, eval_name="test", **TINY))
+    expected = {"train/loss", "train/acc", "test/loss", "test/acc", "test/acc_top5", "test/perplexity"}
+    assert expected <= metrics.keys()
+    assert not any(key.startswith("val/") for key in metrics)
+    assert metrics["test/perplexity"] == pytest.approx(math.exp(metrics["test/loss"]), rel=1e-5)
+    assert 0 <= metrics["test/acc"] <= metrics["test/acc_top5"] <= 1
+    assert 0 <= metrics["train/acc"] <= 1
+
+
+def test_three_way_split_logs_val_every_epoch_and_test_on_request():
+    torch.manual_seed(0)
+    metrics = fit(MozartLitModule(VOCAB, eval_name="val", **TINY), test=True)
+    assert {"val/loss", "val/acc", "val/acc_top5", "val/perplexity"} <= metrics.keys()
+    assert {"test/loss", "test/acc", "test/acc_top5", "test/perplexity"} <= metrics.keys()
+
+
+def test_accuracy_is_micro_accuracy_of_the_argmax():
+    """torchmetrics' MulticlassAccuracy defaults to a macro average; the lab means the share of hits."""
+    module = MozartLitModule(VOCAB, **TINY)
+    log_probs = torch.full((4, len(VOCAB)), -10.0)
+    log_probs[torch.arange(4), torch.tensor([0, 0, 0, 5])] = 0.0
+    y = torch.tensor([0, 0, 0, 1])
+    module.eval_metrics.update(torch.tensor(1.0), log_probs, y)
+    assert module.eval_metrics.acc.compute().item() == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("precision", ["32", "bf16-mixed"])
+def test_training_runs_at_both_precisions_on_cpu(precision):
+    torch.manual_seed(0)
+    module = MozartLitModule(VOCAB, **TINY)
+    before = [p.detach().clone() for p in module.net.parameters()]
+    metrics = fit(module, precision=precision)
+    assert math.isfinite(metrics["train/loss"]) and math.isfinite(metrics["test/loss"])
+    assert any(not torch.equal(b, p) for b, p in zip(before, module.net.parameters(), strict=True))
+    assert all(p.dtype == torch.float32 for p in module.net.parameters())  # mixed: weights stay fp32

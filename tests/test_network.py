@@ -1,0 +1,93 @@
+"""The lab's network: layer structure, output shape, a probability distribution, the zero state."""
+
+import pytest
+import torch
+from torch import nn
+
+from mozart_lstm.models import MozartLSTM
+
+VOCAB = 50
+
+
+def forward_order(model: MozartLSTM) -> list[nn.Module]:
+    """The layers in the order forward() applies them."""
+    return [model.embedding, model.lstm, model.lstm_dropout, *model.head]
+
+
+def test_layer_structure_is_the_labs():
+    model = MozartLSTM(VOCAB)  # the lab's defaults
+    layers = forward_order(model)
+    kinds = [type(layer) for layer in layers]
+
+    embedding, lstm, lstm_dropout = layers[:3]
+    assert (embedding.num_embeddings, embedding.embedding_dim) == (VOCAB, 32)
+    assert (lstm.input_size, lstm.hidden_size, lstm.num_layers) == (32, 512, 3)
+    assert lstm.batch_first and lstm.dropout == pytest.approx(0.3)
+    # nn.LSTM drops out between layers only: the last layer needs its own Dropout
+    assert isinstance(lstm_dropout, nn.Dropout) and lstm_dropout.p == pytest.approx(0.3)
+
+    head = layers[3:]
+    assert isinstance(head[0], nn.BatchNorm1d) and head[0].num_features == 512
+    assert isinstance(head[1], nn.Dropout) and head[1].p == pytest.approx(0.3)
+    assert kinds.count(nn.Linear) >= 2
+    assert kinds.count(nn.BatchNorm1d) >= 3
+    linear_at = [i for i, kind in enumerate(kinds) if kind is nn.Linear]
+    for i in linear_at:  # every Linear is followed by a BatchNorm1d of its width
+        assert isinstance(layers[i + 1], nn.BatchNorm1d)
+        assert layers[i + 1].num_features == layers[i].out_features
+    for first, second in zip(linear_at, linear_at[1:], strict=False):  # a nonlinearity between Linears
+        assert any(isinstance(layer, nn.ReLU | nn.Tanh | nn.GELU) for layer in layers[first:second])
+    assert layers[linear_at[-1]].out_features == VOCAB
+    assert isinstance(layers[-1], nn.LogSoftmax) and layers[-1].dim == 1
+
+
+def test_more_hidden_linears_keep_the_pattern():
+    model = MozartLSTM(VOCAB, hidden_size=16, linear_sizes=(24, 12))
+    kinds = [type(layer) for layer in forward_order(model)]
+    assert kinds.count(nn.Linear) == 3 and kinds.count(nn.BatchNorm1d) == 4
+
+
+@pytest.mark.parametrize("train_mode", [True, False])
+def test_output_is_a_log_distribution_per_window(train_mode):
+    torch.manual_seed(0)
+    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3).train(train_mode)
+    x = torch.randint(0, VOCAB, (6, 11))
+    log_probs, (h, c) = model(x)
+    assert log_probs.shape == (6, VOCAB)
+    assert torch.allclose(log_probs.exp().sum(dim=1), torch.ones(6), atol=1e-5)
+    assert h.shape == c.shape == (3, 6, 16)
+
+
+def test_init_hidden_is_zero_on_the_parameters_device_and_dtype():
+    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16, num_layers=2).double()
+    h, c = model.init_hidden(5)
+    assert h.shape == c.shape == (2, 5, 16)
+    assert h.dtype == c.dtype == torch.float64 and h.device == model.lstm.weight_hh_l0.device
+    assert not h.any() and not c.any()
+
+
+def test_every_batch_starts_from_zero_state():
+    torch.manual_seed(0)
+    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16).eval()
+    x = torch.randint(0, VOCAB, (4, 7))
+    from_none, _ = model(x)
+    from_zeros, _ = model(x, model.init_hidden(4))
+    _, warm = model(torch.randint(0, VOCAB, (4, 7)))
+    from_warm, _ = model(x, warm)
+    assert torch.equal(from_none, from_zeros)
+    assert not torch.allclose(from_none, from_warm)
+
+
+def test_a_single_step_matches_nn_lstm():
+    """forward() writes one eval-mode time step out (fast on a CPU); it must equal nn.LSTM's step."""
+    torch.manual_seed(0)
+    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3).eval()
+    x = torch.randint(0, VOCAB, (4, 6))
+    with torch.no_grad():
+        _, state = model(x[:, :5])
+        log_probs, (h, c) = model(x[:, 5:], state)
+        out, (h_ref, c_ref) = model.lstm(model.embedding(x[:, 5:]), state)
+        expected = model.head(out[:, -1])
+    torch.testing.assert_close(log_probs, expected)
+    torch.testing.assert_close(h, h_ref)
+    torch.testing.assert_close(c, c_ref)

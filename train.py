@@ -1,0 +1,23 @@
+"""Train the lab's LSTM on Mozart's sonatas.
+
+python train.py                              the lab's full run (30 epochs, hidden 512, batch 128)
+python train.py experiment=smoke             end to end on a CPU in under a minute
+python train.py trainer=gpu trainer.precision=bf16-mixed
+python train.py ckpt_path=outputs/train/<run>/checkpoints/last.ckpt    resume
+"""
+
+import hydra
+
+from mozart_lstm.errors import report_user_errors
+
+
+@hydra.main(config_path="conf", config_name="train", version_base="1.3")
+@report_user_errors
+def main(cfg):
+    from mozart_lstm.train import run  # torch and Lightning load here, so that --help stays fast
+
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()
