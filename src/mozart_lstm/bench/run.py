@@ -1,0 +1,107 @@
+"""`run(cfg)`: every case in order, the physical figures, then results.json and results.md."""
+
+import logging
+import os
+import platform
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from mozart_lstm.bench import cases
+from mozart_lstm.bench.physics import lstm_flops_per_window, matmul_peak, memory_bandwidth
+from mozart_lstm.bench.report import write_reports
+from mozart_lstm.models.network import MozartLSTM
+
+log = logging.getLogger(__name__)
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    if Path("/proc/cpuinfo").is_file():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "load_average_start": os.getloadavg(),
+    }
+
+
+def physics(cfg, vocab_size: int, train_case: dict, eval_case: dict) -> dict:
+    """FLOPs per window, the matmul peaks measured now, and how close training and evaluation come to them."""
+    m = cfg.model
+    flops = lstm_flops_per_window(
+        vocab_size, m.embedding_dim, m.hidden_size, m.num_layers, list(m.linear_sizes), cfg.data.seq_len
+    )
+    peaks = {
+        "float32": matmul_peak(torch.float32, cfg.peak.size, cfg.peak.repeats),
+        "bfloat16": matmul_peak(torch.bfloat16, cfg.peak.size, cfg.peak.repeats),
+    }
+    peak = max(peaks.values())
+    train_flops = {name: rate * flops["training"] for name, rate in train_case["windows_per_s"].items()}
+    eval_flops = {side: eval_case["windows"] * flops["forward"] / eval_case[side]["median_s"] for side in ("a", "b")}
+    return {
+        "flops_per_window": flops,
+        "matmul_peak_flops": peaks,
+        "train_flops": train_flops,
+        "train_share_of_peak": {name: value / peak for name, value in train_flops.items()},
+        "eval_flops": eval_flops,
+        # no batch size can make evaluation faster than running at the peak
+        "eval_ratio_bound": peak / eval_flops["a"],
+        "parameter_bytes": 4 * sum(p.numel() for p in _network(cfg, vocab_size).parameters()),
+        "memory_bandwidth": memory_bandwidth(cfg.peak.copy_megabytes, cfg.peak.repeats),
+    }
+
+
+def _network(cfg, vocab_size: int) -> MozartLSTM:
+    m = cfg.model
+    return MozartLSTM(vocab_size, m.embedding_dim, m.hidden_size, m.num_layers, m.dropout, tuple(m.linear_sizes))
+
+
+def run(cfg: DictConfig) -> dict:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # a Trainer per round: its banners are noise
+    info = machine()
+    log.info("Parse: the lab's way against the project's parser")
+    results = cases.parse(cfg)
+    tokens = cases.corpus_tokens(cfg)
+    log.info("Data: %d tokens", len(tokens))
+    data_cases, built = cases.data(cfg, tokens)
+    results += data_cases
+    log.info("Train: %d steps per variant", cfg.train.steps)
+    train_case, module = cases.train(cfg, built)
+    log.info("Evaluate: %d windows", cfg.eval.windows)
+    eval_case = cases.evaluate(cfg, built, module)
+    log.info("Generate: %d tokens", cfg.generate.tokens)
+    results += [train_case, eval_case, cases.generate(cfg, built, module)]
+    log.info("Matmul peak")
+    figures = physics(cfg, len(built["vocab"]), train_case, eval_case)
+    info["load_average_end"] = os.getloadavg()
+    report = {"machine": info, "settings": _settings(cfg, len(tokens)), "cases": results, "physics": figures}
+    write_reports(Path(cfg.paths.output_dir), report)
+    return report
+
+
+def _settings(cfg, n_tokens: int) -> dict:
+    return {
+        "repeats": cfg.repeats,
+        "parse_files": cfg.parse.max_files,
+        "corpus_files": cfg.data.max_files,
+        "corpus_tokens": n_tokens,
+        "seq_len": cfg.data.seq_len,
+        "batch_size": cfg.data.batch_size,
+        "eval_batch_size": cfg.data.eval_batch_size,
+        "model": {key: value for key, value in OmegaConf.to_container(cfg.model).items() if key != "_target_"},
+        "train_steps": cfg.train.steps,
+        "eval_windows": cfg.eval.windows,
+        "generate_tokens": cfg.generate.tokens,
+    }

@@ -1,0 +1,137 @@
+"""The benchmark itself, on a tiny config: it runs every case, writes both files, and checks the metrics."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from mozart_lstm.bench.cases import MetricsDisagree, check_same_metrics
+from mozart_lstm.bench.physics import lstm_flops_per_window
+from mozart_lstm.bench.timing import Runs, interleave
+
+
+def tiny_bench_overrides(midi_dir, tmp_path) -> list[str]:
+    return [
+        f"data.archive={midi_dir}",
+        f"data.cache_dir={tmp_path}/cache",
+        f"data.data_dir={tmp_path}/data",
+        "data.num_parse_workers=1",
+        "data.seq_len=8",
+        "data.batch_size=4",
+        "data.eval_batch_size=16",
+        "model.embedding_dim=8",
+        "model.hidden_size=16",
+        "model.linear_sizes=[16]",
+        "repeats=1",
+        "threads=1",
+        "parse.max_files=2",
+        "train.steps=2",
+        "eval.windows=24",
+        "generate.tokens=5",
+        "peak.size=64",
+        "peak.repeats=1",
+        "peak.copy_megabytes=8",
+        f"paths.output_dir={tmp_path}/out",
+    ]
+
+
+def test_bench_on_a_tiny_config(compose_cfg, midi_dir, tmp_path):
+    """Every case runs, both files are written, token counts and the equal-metrics check are reported."""
+    from mozart_lstm.bench.run import run
+
+    report = run(compose_cfg("bench", tiny_bench_overrides(midi_dir, tmp_path)))
+    out = tmp_path / "out"
+    ids = [case["id"] for case in report["cases"]]
+    assert ids == ["parse_cold", "parse_warm", "data_build", "data_iterate", "train", "eval", "generate"]
+    for case in report["cases"]:
+        assert case["ratio"] > 0 and math.isfinite(case["ratio"])
+        assert len(case["a"]["runs_s"]) == len(case["b"]["runs_s"]) == 1
+    saved = json.loads((out / "results.json").read_text())
+    assert [case["id"] for case in saved["cases"]] == ids
+    text = (out / "results.md").read_text()
+    assert "| case: A vs B |" in text and "FLOPs per training window" in text
+    assert text.count("\n| ") == len(ids) + 2  # header, separator, one row per case
+
+    parse = report["cases"][0]
+    assert parse["files"] == ["piece_0.mid", "piece_1.mid"]
+    # each test file holds 40 notes and 20 chords; both ways see them all (no empty first part here)
+    assert parse["project_tokens"] == parse["lab_tokens"] == 120
+    assert parse["lost_by_lab"] == []
+
+    ev = report["cases"][5]
+    assert ev["metrics_equal"] is True and ev["windows"] == 24
+    lab, project = ev["metrics"]["lab"], ev["metrics"]["project"]
+    assert lab["loss"] > 0 and 0 < lab["acc"] <= 1  # the unigram prior makes the accuracy check non-trivial
+    for key in ("loss", "acc"):
+        assert math.isclose(lab[key], project[key], rel_tol=1e-6, abs_tol=1e-6)
+
+    train = report["cases"][4]
+    assert set(train["windows_per_s"]) == {"lab 32", "project 32", "lab bf16-mixed", "project bf16-mixed"}
+    assert 0 < report["physics"]["train_share_of_peak"]["project 32"]
+
+
+def test_same_metrics_check_raises_on_disagreement():
+    check_same_metrics({"loss": 7.0, "acc": 0.25}, {"loss": 7.0 + 5e-6, "acc": 0.25}, 1e-6)  # relative 7e-7
+    with pytest.raises(MetricsDisagree, match="loss"):
+        check_same_metrics({"loss": 7.0, "acc": 0.25}, {"loss": 7.001, "acc": 0.25}, 1e-6)
+    with pytest.raises(MetricsDisagree, match="acc"):
+        check_same_metrics({"loss": 7.0, "acc": 0.25}, {"loss": 7.0, "acc": 0.2578125}, 1e-6)
+
+
+def test_flops_per_window_of_the_lab_model():
+    flops = lstm_flops_per_window(1147, 32, 512, 3, [256], 100)
+    per_step = 2 * 4 * 512 * (32 + 512) + 2 * (2 * 4 * 512 * (512 + 512))
+    assert flops["lstm"] == 100 * per_step == 1_061_683_200
+    assert flops["head"] == 2 * (512 * 256 + 256 * 1147)
+    assert flops["training"] == 3 * (flops["lstm"] + flops["head"])
+
+
+def test_interleave_alternates_the_variants():
+    order = []
+    runs = interleave(3, {"a": lambda: (order.append("a") or 1.0, "x"), "b": lambda: (order.append("b") or 2.0, "y")})
+    assert order == ["a", "b"] * 3
+    assert runs["b"].median == 2.0 and runs["a"].info == "x"
+    assert Runs([3.0, 1.0, 2.0]).median == 2.0
+
+
+def test_throughput_callback_feeds_the_gpu_report(make_train_cfg, single_torch_thread):
+    """What bench/gpu.sh runs, on a CPU: training with callbacks=[default,throughput], then its report."""
+    from mozart_lstm.bench.gpu_report import gpu_report
+    from mozart_lstm.train import run
+
+    cfg = make_train_cfg(
+        "callbacks=[default,throughput]", "callbacks.throughput.skip_batches=2", "trainer.max_epochs=2"
+    )
+    run(cfg)
+    out = Path(cfg.paths.output_dir)
+    epochs = json.loads((out / "throughput.json").read_text())["epochs"]
+    assert [e["epoch"] for e in epochs] == [0, 1]
+    for e in epochs:
+        assert e["timed_windows"] == (e["batches"] - 2) * cfg.data.batch_size
+        assert e["windows_per_s"] == pytest.approx(e["timed_windows"] / e["train_s"])
+        assert 0 < e["train_s"] < e["epoch_s"] and e["validation_s"] > 0
+    text = gpu_report(out)
+    assert (out / "results.md").read_text() == text
+    assert text.count("\n| 0 |") == text.count("\n| 1 |") == 1
+
+
+def test_gpu_report_names_a_missing_file(tmp_path):
+    from mozart_lstm.bench.gpu_report import gpu_report
+    from mozart_lstm.errors import UserError
+
+    with pytest.raises(UserError, match="throughput.json"):
+        gpu_report(tmp_path)
+
+
+def test_unigram_prior_sets_the_output_distribution():
+    from mozart_lstm.bench.cases import set_unigram_prior
+    from mozart_lstm.models.network import MozartLSTM
+
+    net = MozartLSTM(5, embedding_dim=4, hidden_size=8, num_layers=1, dropout=0.0, linear_sizes=(8,)).eval()
+    net.head[-2].weight.data.zero_()  # the features off: the prior alone decides
+    set_unigram_prior(net, torch.tensor([3, 3, 3, 1, 0]), 5)
+    log_probs, _ = net(torch.randint(0, 5, (6, 4)))
+    expected = torch.tensor([2.0, 2.0, 1.0, 4.0, 1.0]) / 10  # counts + 1, normalised
+    torch.testing.assert_close(log_probs.exp(), expected.expand(6, 5))
