@@ -165,6 +165,8 @@ def test_datamodule_logs_problem_2_figures(tmp_path, midi_dir, token_cache_dir, 
     ("key", "value", "message"),
     [
         ("seq_len", 0, "data.seq_len"),
+        ("seq_len", True, "data.seq_len"),  # a bool is an int to Python, not a length
+        ("num_workers", "two", "data.num_workers"),
         ("split", [0.5, 0.4], "data.split"),
         ("eval_batch_size", 0, "data.eval_batch_size"),
         ("chord_order", "random", "data.chord_order"),

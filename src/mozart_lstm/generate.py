@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from mozart_lstm.checks import is_number, is_whole
 from mozart_lstm.errors import UserError
 from mozart_lstm.generation.music import check_rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
@@ -37,9 +38,9 @@ def check_config(cfg: DictConfig) -> None:
     if OmegaConf.is_missing(cfg, "ckpt") or cfg.ckpt in (None, ""):
         raise UserError(f"ckpt= is required: the checkpoint to compose with, e.g. {EXAMPLE}")
     for key in ("num_samples", "sample_rate"):
-        if isinstance(cfg[key], bool) or not isinstance(cfg[key], int) or cfg[key] < 1:
+        if not is_whole(cfg[key]):
             raise UserError(f"{key}={cfg[key]!r}: must be a whole number >= 1")
-    if not isinstance(cfg.bpm, int | float) or cfg.bpm <= 0:
+    if not is_number(cfg.bpm) or cfg.bpm <= 0:
         raise UserError(f"bpm={cfg.bpm!r}: must be > 0")
     try:
         check_run(cfg.n_notes, cfg.mode)
@@ -66,7 +67,6 @@ def rebuild_data(model, ckpt: str):
     if not model.data_settings:
         raise UserError(f"{ckpt}: holds no data settings, so its test split cannot be rebuilt")
     datamodule = MidiDataModule(**model.data_settings)
-    datamodule.prepare_data()
     datamodule.setup("fit")
     rebuilt, saved = len(datamodule.vocab), len(model.vocab)
     if list(datamodule.vocab.tokens) != list(model.vocab):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
+from mozart_lstm.checks import is_whole
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL
 from mozart_lstm.data.rhythm import rhythm_of
 from mozart_lstm.data.token_cache import DEFAULT_CACHE_DIR
@@ -134,11 +135,11 @@ class MidiDataModule(pl.LightningDataModule):
 def _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers):
     """Every value a user can get wrong, checked before any download or parse."""
     for key, value in (("seq_len", seq_len), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
-        if not isinstance(value, int) or value < 1:
+        if not is_whole(value):
             raise UserError(f"data.{key} must be an integer of at least 1, got {value!r}")
-    if max_files is not None and (not isinstance(max_files, int) or max_files < 1):
+    if max_files is not None and not is_whole(max_files):
         raise UserError(f"data.max_files must be null or at least 1, got {max_files!r}")
-    if num_workers < 0:
+    if not is_whole(num_workers, minimum=0):
         raise UserError(f"data.num_workers must be at least 0, got {num_workers!r}")
     if chord_order not in CHORD_ORDERS:
         raise UserError(f"data.chord_order={chord_order!r} is not one of {', '.join(CHORD_ORDERS)}")

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 import torch
 
+from mozart_lstm.checks import is_number, is_whole
+
 MODES = ("window", "stateful")
 SAMPLINGS = ("argmax", "temperature")
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -42,19 +40,19 @@ class Sampler:
         problems = [
             (self.sampling not in SAMPLINGS, f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}"),
             (
-                not _is_number(self.temperature) or self.temperature <= 0,
+                not is_number(self.temperature) or self.temperature <= 0,
                 f"temperature must be > 0, got {self.temperature!r}",
             ),
             (
-                top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1),
+                top_k is not None and not is_whole(top_k),
                 f"top_k must be an integer >= 1 or null, got {top_k!r}",
             ),
             (
-                top_p is not None and (not _is_number(top_p) or not 0 < top_p <= 1),
+                top_p is not None and (not is_number(top_p) or not 0 < top_p <= 1),
                 f"top_p must be in (0, 1] or null, got {top_p!r}",
             ),
             (
-                not _is_number(self.repetition_penalty) or self.repetition_penalty < 1,
+                not is_number(self.repetition_penalty) or self.repetition_penalty < 1,
                 f"repetition_penalty must be >= 1 (1 turns it off), got {self.repetition_penalty!r}",
             ),
         ]
@@ -83,7 +81,7 @@ class Sampler:
 
 
 def check_run(n_notes, mode) -> None:
-    if not isinstance(n_notes, int) or isinstance(n_notes, bool) or n_notes < 1:
+    if not is_whole(n_notes):
         raise ValueError(f"n_notes must be an integer >= 1, got {n_notes!r}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")

@@ -6,6 +6,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
+from mozart_lstm.checks import is_number, is_whole
 from mozart_lstm.errors import UserError
 from mozart_lstm.models.network import MozartLSTM
 
@@ -39,13 +40,13 @@ def check_model_settings(
     sizes["model.num_layers"] = num_layers
     sizes.update({f"model.linear_sizes[{i}]": size for i, size in enumerate(linear_sizes)})
     for key, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if not is_whole(value):
             raise UserError(f"{key}={value!r}: must be a whole number >= 1")
     if not linear_sizes:
         raise UserError("model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]")
-    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+    if not is_number(dropout) or not 0 <= dropout < 1:
         raise UserError(f"model.dropout={dropout!r}: must be in [0, 1)")
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not lr > 0:
+    if not is_number(lr) or not lr > 0:
         raise UserError(f"model.lr={lr!r}: must be > 0")
 
 
