@@ -116,7 +116,6 @@ def run(cfg: DictConfig) -> dict[str, float]:
     pl.seed_everything(cfg.seed, workers=True)
 
     datamodule = instantiate(cfg.data, "data")
-    datamodule.prepare_data()
     datamodule.setup("fit")
     _check_same_vocab(resumed, datamodule.vocab.tokens)
     model = make_model(vocab=datamodule.vocab.tokens, eval_name=datamodule.eval_name)

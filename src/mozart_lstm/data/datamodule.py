@@ -70,7 +70,9 @@ class MidiDataModule(pl.LightningDataModule):
         )
 
     def prepare_data(self):
-        self._pieces()  # download, extract and fill the token cache, once, on one process
+        """Download, extract and fill the token cache, once, on one process."""
+        if self.vocab is None:  # after setup() the data is on disk already: skip a second pass over it
+            self._pieces()
 
     def setup(self, stage=None):
         if self.vocab is not None:
