@@ -173,6 +173,9 @@ def test_the_default_run_is_the_labs(compose_preset):
     assert (cfg.model.embedding_dim, cfg.model.num_layers, cfg.model.dropout, cfg.model.lr) == (32, 3, 0.3, 0.001)
     assert (cfg.trainer.gradient_clip_val, cfg.trainer.gradient_clip_algorithm) == (5, "norm")
     assert list(cfg.data.split) == [0.8, 0.2]
+    # the lab's objective, every window every epoch, the whole test split every epoch
+    assert (cfg.model.objective, cfg.data.train_targets, cfg.data.train_spacing) == ("last", "last", 1)
+    assert cfg.data.eval_windows is None and cfg.data.split_by == "window" and cfg.trainer.max_time is None
     checkpoint = cfg.callbacks.model_checkpoint
     assert (checkpoint.every_n_epochs, checkpoint.save_top_k, checkpoint.save_last) == (1, -1, True)
     assert "=" not in checkpoint.filename and not checkpoint.auto_insert_metric_name
@@ -184,6 +187,22 @@ def test_the_default_run_is_the_labs(compose_preset):
         ("smoke", {"trainer.accelerator": "cpu", "trainer.max_epochs": 2, "data.max_files": 2}),
         ("lab", {"trainer.max_epochs": 30, "model.hidden_size": 512, "data.batch_size": 128}),
         ("lab_v2", {"data.seq_len": 10, "data.chord_order": "sorted_unique", "model.hidden_size": 256}),
+        (
+            "fast",
+            {
+                "model.objective": "all",
+                "data.train_targets": "all",
+                "data.train_spacing": 100,
+                "data.seq_len": 100,
+                "data.eval_windows": 2048,
+                "model.hidden_size": 512,
+                "model.num_layers": 3,
+                "model.lr": 0.001,
+                "trainer.gradient_clip_val": 5,
+                "data.batch_size": 128,
+                "data.split_by": "window",
+            },
+        ),
     ],
 )
 def test_experiments(compose_preset, experiment, expected):
@@ -193,6 +212,8 @@ def test_experiments(compose_preset, experiment, expected):
         assert cfg[section][name] == value, key
     if experiment == "lab":
         assert "audio_samples" in cfg.callbacks and "model_checkpoint" in cfg.callbacks
+    if experiment == "fast":
+        assert list(cfg.data.split) == [0.8, 0.2] and cfg.callbacks.early_stopping.monitor == "test/loss"
     if experiment == "lab_v2":
         assert list(cfg.data.split) == [0.7, 0.15, 0.15] and cfg.data.eval_batch_size == 32
 

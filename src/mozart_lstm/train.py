@@ -118,7 +118,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
     datamodule = instantiate(cfg.data, "data")
     datamodule.setup("fit")
     _check_same_vocab(resumed, datamodule.vocab.tokens)
-    model = make_model(vocab=datamodule.vocab.tokens, eval_name=datamodule.eval_name)
+    if datamodule.hparams.train_targets != make_model.keywords.get("objective", "last"):
+        raise UserError("data.train_targets must equal model.objective (leave data.train_targets at its default)")
+    full_test = datamodule.full_test_name
+    model = make_model(vocab=datamodule.vocab.tokens, eval_name=datamodule.eval_name, test_name=full_test or "test")
 
     callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_entries(cfg.get("logger"), "logger")
@@ -130,7 +133,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         logger.log_hyperparams(hparams)  # into hparams.yaml, which Lightning writes at fit start
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     metrics = final_metrics(trainer)
-    if datamodule.eval_name != "test":
+    if full_test is not None:
         trainer.test(model, datamodule=datamodule)
         metrics |= final_metrics(trainer)  # test() starts a fresh set of callback metrics
     for logger in trainer.loggers:

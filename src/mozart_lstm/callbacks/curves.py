@@ -13,7 +13,7 @@ from mozart_lstm.fileio import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "test_full")
 
 
 def _split_metrics(metrics: dict, splits) -> dict:
@@ -24,7 +24,8 @@ class TrainingCurves(Callback):
     """Writes `metrics.csv`, `plots/loss.png` and `plots/accuracy.png` under `output_dir`.
 
     Follows whichever metrics exist: `test/*` every epoch with the lab's 2-way split, or `val/*` every epoch
-    and `test/*` once at the end with a 3-way split (drawn as a single point). Baseline accuracies, when logged,
+    and `test/*` once at the end with a 3-way split (drawn as a single point), and `test_full/*` once at the end
+    when the epochs evaluated a subset of the test split. Baseline accuracies, when logged,
     are drawn as dashed lines. The first epoch whose evaluation accuracy exceeds `accuracy_goal` is logged.
     """
 
@@ -63,7 +64,7 @@ class TrainingCurves(Callback):
     def on_test_end(self, trainer, pl_module):
         if trainer.fast_dev_run or not self.rows:
             return
-        self.rows[max(self.rows)].update(_split_metrics(trainer.callback_metrics, ("test",)))
+        self.rows[max(self.rows)].update(_split_metrics(trainer.callback_metrics, ("test", "test_full")))
         if trainer.is_global_zero:
             self.write()
 

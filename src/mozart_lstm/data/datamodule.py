@@ -10,7 +10,16 @@ from mozart_lstm.data.archive import LAB_SHA256, LAB_URL
 from mozart_lstm.data.rhythm import rhythm_of
 from mozart_lstm.data.token_cache import DEFAULT_CACHE_DIR
 from mozart_lstm.data.tokenize import CHORD_ORDERS, load_pieces
-from mozart_lstm.data.windows import SPLIT_BY, Vocab, make_loader, split_windows, validate_split
+from mozart_lstm.data.windows import (
+    SPLIT_BY,
+    TARGETS,
+    Vocab,
+    WindowDataset,
+    held_out_targets,
+    make_loader,
+    split_windows,
+    validate_split,
+)
 from mozart_lstm.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -19,7 +28,13 @@ log = logging.getLogger(__name__)
 class MidiDataModule(pl.LightningDataModule):
     """Lab Problems 1 and 2. With a 2-way split the test split is evaluated every epoch (as the lab asks)
     through the validation loop; with a 3-way split the middle part is the validation set and the test
-    split is left for trainer.test()."""
+    split is left for trainer.test().
+
+    Beyond the lab: `train_targets="all"` labels each training window with the next token at every position
+    (held-out labels masked out, see `held_out_targets`); `train_spacing` draws every n-th training window per
+    epoch (SpacedEpochSampler); `eval_windows` evaluates a fixed random subset of the held-out windows every
+    epoch, and the whole split goes through `test_dataloader` (as `test_full` with a 2-way split).
+    """
 
     def __init__(
         self,
@@ -38,6 +53,9 @@ class MidiDataModule(pl.LightningDataModule):
         num_workers: int = 0,
         num_parse_workers: int | None = None,
         seed: int = 0,
+        train_targets: str = "last",
+        train_spacing: int = 1,
+        eval_windows: int | None = None,
     ):
         super().__init__()
         # Plain values only, so that checkpoints load with torch.load(weights_only=True); absolute paths,
@@ -46,6 +64,7 @@ class MidiDataModule(pl.LightningDataModule):
         data_dir, cache_dir = (str(Path(p).expanduser().resolve()) for p in (data_dir, cache_dir))
         split = validate_split(split)
         _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers)
+        _check_training_settings(train_targets, train_spacing, eval_windows)
         self.save_hyperparameters()
         self.vocab: Vocab | None = None
         self.rhythm: dict | None = None
@@ -54,6 +73,17 @@ class MidiDataModule(pl.LightningDataModule):
     @property
     def eval_name(self) -> str:
         return "val" if len(self.hparams.split) == 3 else "test"
+
+    @property
+    def full_test_name(self) -> str | None:
+        """The metric prefix of a pass over the whole test split after fit, or None when fit already made one.
+
+        With a 3-way split it is the lab's single test pass. With a 2-way split and `eval_windows`, every epoch
+        evaluated a subset as `test/*`, and the whole split is `test_full/*`.
+        """
+        if self.eval_name == "val":
+            return "test"
+        return "test_full" if self.hparams.eval_windows is not None else None
 
     @property
     def vocab_size(self) -> int:
@@ -90,6 +120,9 @@ class MidiDataModule(pl.LightningDataModule):
         )
         self.train_set, self.test_set = datasets[0], datasets[-1]
         self.val_set = datasets[1] if len(datasets) == 3 else None
+        if h.train_targets == "all":
+            stream = held_out_targets(self.train_set.ids, datasets[1:])
+            self.train_set = WindowDataset(self.train_set.ids, self.train_set.starts, h.seq_len, stream)
         if len(self.train_set) < h.batch_size:
             raise UserError(
                 f"data.batch_size={h.batch_size} exceeds the {len(self.train_set)} training windows: "
@@ -107,14 +140,17 @@ class MidiDataModule(pl.LightningDataModule):
 
     def _loader(self, dataset, train: bool):
         h = self.hparams
-        return make_loader(dataset, h.batch_size if train else h.eval_batch_size, train, h.num_workers)
+        batch_size = h.batch_size if train else h.eval_batch_size
+        return make_loader(dataset, batch_size, train, h.num_workers, h.train_spacing, h.seed)
 
     def train_dataloader(self):
         return self._loader(self.train_set, train=True)
 
     def val_dataloader(self):
-        """The split evaluated every epoch: val with a 3-way split, else the test split (the lab's way)."""
-        return self._loader(self.val_set if self.val_set is not None else self.test_set, train=False)
+        """The split evaluated every epoch: val with a 3-way split, else the test split (the lab's way);
+        with `eval_windows`, a fixed random subset of it."""
+        evaluated = self.val_set if self.val_set is not None else self.test_set
+        return self._loader(evaluated.subset(self.hparams.eval_windows, self.hparams.seed), train=False)
 
     def test_dataloader(self):
         return self._loader(self.test_set, train=False)
@@ -147,3 +183,12 @@ def _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order
         raise UserError(f"data.chord_order={chord_order!r} is not one of {', '.join(CHORD_ORDERS)}")
     if split_by not in SPLIT_BY:
         raise UserError(f"data.split_by={split_by!r} is not one of {', '.join(SPLIT_BY)}")
+
+
+def _check_training_settings(train_targets, train_spacing, eval_windows):
+    if train_targets not in TARGETS:
+        raise UserError(f"data.train_targets={train_targets!r} is not one of {', '.join(TARGETS)} (model.objective)")
+    if not is_whole(train_spacing):
+        raise UserError(f"data.train_spacing must be an integer of at least 1 (1: every window), got {train_spacing!r}")
+    if eval_windows is not None and not is_whole(eval_windows):
+        raise UserError(f"data.eval_windows must be null (the whole split) or at least 1, got {eval_windows!r}")

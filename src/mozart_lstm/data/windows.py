@@ -10,11 +10,15 @@ from collections.abc import Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset, random_split
 
+from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
 from mozart_lstm.errors import UserError
 
 log = logging.getLogger(__name__)
 
 SPLIT_BY = ("window", "piece")
+TARGETS = ("last", "all")
+# NLLLoss's default ignore_index: a position with this target is left out of the loss
+IGNORED = -100
 
 
 class Vocab:
@@ -38,28 +42,59 @@ class Vocab:
 
 
 class WindowDataset(Dataset):
-    """Item i is (ids[s : s + seq_len], ids[s + seq_len]) with s = starts[i]."""
+    """Item i is (ids[s : s + seq_len], ids[s + seq_len]) with s = starts[i].
 
-    def __init__(self, ids: torch.Tensor, starts: torch.Tensor, seq_len: int):
+    With `targets` (a stream as long as `ids`), the label of item i is instead the row
+    targets[s + 1 : s + seq_len + 1]: the next token at every position of the window, for a loss on all of them.
+    """
+
+    def __init__(self, ids: torch.Tensor, starts: torch.Tensor, seq_len: int, targets: torch.Tensor | None = None):
         self.ids, self.starts, self.seq_len = ids, torch.as_tensor(starts, dtype=torch.long), seq_len
         self._rows = ids.unfold(0, seq_len, 1)
+        self._target_rows = None if targets is None else targets[1:].unfold(0, seq_len, 1)
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def __getitem__(self, i):
-        start = self.starts[i]
-        return self._rows[start], self.ids[start + self.seq_len]
+        x, y = self.__getitems__([i])
+        return x[0], y[0]
 
     def __getitems__(self, indices):
         """A whole batch in one gather; DataLoader calls this instead of __getitem__ per item."""
         starts = self.starts[torch.as_tensor(indices, dtype=torch.long)]
         # index_select, not self._rows[starts]: advanced indexing splits this small gather over threads, and
         # with another process on a core each batch then waits milliseconds instead of microseconds
-        return self._rows.index_select(0, starts), self.ids[starts + self.seq_len]
+        x = self._rows.index_select(0, starts)
+        if self._target_rows is not None:
+            return x, self._target_rows.index_select(0, starts)
+        return x, self.ids[starts + self.seq_len]
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.__getitems__(range(len(self)))
+        """Every window and its label (the next token after the window, whatever `targets` says)."""
+        starts = self.starts
+        return self._rows.index_select(0, starts), self.ids[starts + self.seq_len]
+
+    def subset(self, size: int | None, seed: int) -> "WindowDataset":
+        """A fixed random `size` of the windows (all of them when size is None or not smaller), in a seeded order."""
+        if size is None or size >= len(self):
+            return self
+        chosen = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:size]
+        return WindowDataset(self.ids, self.starts[chosen], self.seq_len)
+
+
+def held_out_targets(ids: torch.Tensor, held_out: Sequence[WindowDataset]) -> torch.Tensor:
+    """`ids` with every held-out window's label replaced by IGNORED.
+
+    Training windows built on this stream (WindowDataset `targets`) score the next token at every position,
+    except where that token is the label of a validation or test window: no held-out label is ever a training
+    target, so the held-out split is exactly as exposed as under the lab's last-position loss (its tokens may
+    still appear as inputs, as they do there).
+    """
+    targets = ids.clone()
+    for dataset in held_out:
+        targets[dataset.starts + dataset.seq_len] = IGNORED
+    return targets
 
 
 def collate_batch(batch):
@@ -143,12 +178,19 @@ def _split_pieces(starts_per_piece, fractions, generator) -> list[torch.Tensor]:
     return [torch.cat(part) for part in parts]
 
 
-def make_loader(dataset, batch_size: int, train: bool, num_workers: int = 0) -> DataLoader:
+def make_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, spacing: int = 1, seed: int = 0):
+    """The lab's loaders: training shuffled with drop_last, evaluation in order.
+
+    A training `spacing` above 1 draws every spacing-th window per epoch (SpacedEpochSampler) and keeps the
+    last short batch, so that each of its labels is scored once per epoch.
+    """
+    spaced = train and spacing > 1
     return DataLoader(
         dataset,
         batch_size=batch_size,
-        shuffle=train,
-        drop_last=train,
+        shuffle=train and not spaced,
+        sampler=SpacedEpochSampler(dataset.starts, spacing, seed) if spaced else None,
+        drop_last=train and not spaced,
         num_workers=num_workers,
         collate_fn=collate_batch,
         persistent_workers=num_workers > 0,

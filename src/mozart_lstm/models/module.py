@@ -32,8 +32,11 @@ class SplitMetrics(nn.Module):
         return logged
 
 
+OBJECTIVES = ("last", "all")
+
+
 def check_model_settings(
-    embedding_dim=32, hidden_size=512, num_layers=3, dropout=0.3, linear_sizes=(256,), lr=1e-3
+    embedding_dim=32, hidden_size=512, num_layers=3, dropout=0.3, linear_sizes=(256,), lr=1e-3, objective="last"
 ) -> None:
     """Reject impossible model settings, naming the config key; the train task calls it before parsing data."""
     sizes = {"model.embedding_dim": embedding_dim, "model.hidden_size": hidden_size}
@@ -48,32 +51,44 @@ def check_model_settings(
         raise UserError(f"model.dropout={dropout!r}: must be in [0, 1)")
     if not is_number(lr) or not lr > 0:
         raise UserError(f"model.lr={lr!r}: must be > 0")
+    if objective not in OBJECTIVES:
+        raise UserError(f"model.objective={objective!r}: must be one of {', '.join(OBJECTIVES)}")
 
 
 class MozartLitModule(pl.LightningModule):
     """NLL on the network's log-probabilities (= the lab's CrossEntropyLoss on LogSoftmax output), RMSprop.
 
+    `objective="last"` (the lab's) scores the next token after each window. `"all"` scores the next token at
+    every position of a training window: its batches carry a (batch, seq) label row from the data module
+    (`data.train_targets=all`), with held-out labels set to NLLLoss's ignore_index. `train/acc` is the last
+    position's either way, and evaluation is always the lab's: the last position of each held-out window.
+
     `eval_name` names the split evaluated every epoch by Lightning's validation loop: "test" with the lab's
-    80/20 split, "val" with a 3-way split (the test split then goes through `trainer.test()` once).
+    80/20 split, "val" with a 3-way split. `test_name` prefixes `trainer.test()`'s pass over the whole test
+    split ("test", or "test_full" when the epochs evaluated a subset of it as "test").
     """
 
     def __init__(
         self,
         vocab: list[str],
         eval_name: str = "test",
+        test_name: str = "test",
         embedding_dim: int = 32,
         hidden_size: int = 512,
         num_layers: int = 3,
         dropout: float = 0.3,
         linear_sizes: tuple[int, ...] = (256,),
         lr: float = 1e-3,
+        objective: str = "last",
     ):
         super().__init__()
-        check_model_settings(embedding_dim, hidden_size, num_layers, dropout, linear_sizes, lr)
+        check_model_settings(embedding_dim, hidden_size, num_layers, dropout, linear_sizes, lr, objective)
         # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams).
         self.save_hyperparameters(logger=False)
         self.vocab = list(vocab)
         self.eval_name = eval_name
+        self.test_name = test_name
+        self.objective = objective
         sizes = tuple(linear_sizes)
         self.net = MozartLSTM(len(vocab), embedding_dim, hidden_size, num_layers, dropout, sizes)
         self.criterion = nn.NLLLoss()
@@ -102,17 +117,32 @@ class MozartLitModule(pl.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)[0]
 
+    def _log_metrics(self, metrics: SplitMetrics, prefix: str, loss, log_probs, y) -> None:
+        for name, metric in metrics.update(loss.detach(), log_probs.detach(), y).items():
+            self.log(f"{prefix}/{name}", metric, on_step=False, on_epoch=True, prog_bar=prefix != "train")
+
     def _step(self, batch, metrics: SplitMetrics, prefix: str) -> torch.Tensor:
         x, y = batch
         # float(): under bf16-mixed the loss and metrics are still taken in full precision
         log_probs = self(x).float()
         loss = self.criterion(log_probs, y)
-        for name, metric in metrics.update(loss.detach(), log_probs.detach(), y).items():
-            self.log(f"{prefix}/{name}", metric, on_step=False, on_epoch=True, prog_bar=prefix != "train")
+        self._log_metrics(metrics, prefix, loss, log_probs, y)
+        return loss
+
+    def _step_all_positions(self, batch) -> torch.Tensor:
+        x, targets = batch
+        if targets.ndim != 2:
+            raise UserError("model.objective=all needs a label at every position: set data.train_targets=all")
+        log_probs = self.net(x, all_positions=True)[0].float()
+        loss = self.criterion(log_probs.flatten(0, 1), targets.flatten())
+        self._log_metrics(self.train_metrics, "train", loss, log_probs[:, -1], targets[:, -1])
         return loss
 
     def training_step(self, batch, batch_idx):
-        loss = self._step(batch, self.train_metrics, "train")
+        if self.objective == "all":
+            loss = self._step_all_positions(batch)
+        else:
+            loss = self._step(batch, self.train_metrics, "train")
         # the running batch loss, for the progress bar only
         self.log("loss", loss.detach(), prog_bar=True, logger=False)
         return loss
@@ -121,7 +151,7 @@ class MozartLitModule(pl.LightningModule):
         self._step(batch, self.eval_metrics, self.eval_name)
 
     def test_step(self, batch, batch_idx):
-        self._step(batch, self.test_metrics, "test")
+        self._step(batch, self.test_metrics, self.test_name)
 
     def _log_perplexity(self, metrics: SplitMetrics, prefix: str) -> None:
         # exp of the epoch's mean NLL; computed from the synced mean, so every rank logs the same value
@@ -131,7 +161,7 @@ class MozartLitModule(pl.LightningModule):
         self._log_perplexity(self.eval_metrics, self.eval_name)
 
     def on_test_epoch_end(self):
-        self._log_perplexity(self.test_metrics, "test")
+        self._log_perplexity(self.test_metrics, self.test_name)
 
     def configure_optimizers(self):
         return torch.optim.RMSprop(self.net.parameters(), lr=self.hparams.lr)

@@ -41,8 +41,12 @@ class MozartLSTM(nn.Module):
         shape = (self.num_layers, batch_size, self.hidden_size)
         return weight.new_zeros(shape), weight.new_zeros(shape)
 
-    def forward(self, x: torch.Tensor, hidden=None):
-        """x: (batch, seq) token ids. Returns (log_probs (batch, vocab), (h, c))."""
+    def forward(self, x: torch.Tensor, hidden=None, all_positions: bool = False):
+        """x: (batch, seq) token ids. Returns (log_probs (batch, vocab), (h, c)): the next token after the window.
+
+        With `all_positions`, log_probs is (batch, seq, vocab): the next token after every position. The head's
+        BatchNorm layers then see batch x seq rows.
+        """
         if hidden is None:
             hidden = self.init_hidden(x.shape[0])
         embedded = self.embedding(x)
@@ -56,7 +60,10 @@ class MozartLSTM(nn.Module):
             out, hidden = self._one_step(embedded, hidden)
         else:
             out, hidden = self.lstm(embedded, hidden)
-        return self.head(self.lstm_dropout(out[:, -1])), hidden
+        if not all_positions:
+            return self.head(self.lstm_dropout(out[:, -1])), hidden
+        log_probs = self.head(self.lstm_dropout(out.reshape(-1, out.shape[-1])))
+        return log_probs.reshape(*out.shape[:2], -1), hidden
 
     def _one_step(self, embedded: torch.Tensor, hidden):
         """One time step through every layer (stateful generation), written out.
