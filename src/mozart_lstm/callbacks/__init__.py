@@ -2,7 +2,8 @@
 
 from mozart_lstm.callbacks.baselines import Baselines
 from mozart_lstm.callbacks.curves import TrainingCurves
+from mozart_lstm.callbacks.epoch_estimate import EpochTimeEstimate
 from mozart_lstm.callbacks.lab_checkpoint import LabCheckpoint
 from mozart_lstm.callbacks.rng_state import RandomStateCheckpoint
 
-__all__ = ["Baselines", "LabCheckpoint", "RandomStateCheckpoint", "TrainingCurves"]
+__all__ = ["Baselines", "EpochTimeEstimate", "LabCheckpoint", "RandomStateCheckpoint", "TrainingCurves"]

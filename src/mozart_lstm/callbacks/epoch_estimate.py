@@ -1,0 +1,50 @@
+"""A measured estimate of the epoch time after the first batches, and the way out for a slow CPU run."""
+
+import logging
+import time
+
+from pytorch_lightning.callbacks import Callback
+
+log = logging.getLogger(__name__)
+
+FAST_COMMAND = "python train.py experiment=fast"
+
+
+class EpochTimeEstimate(Callback):
+    """Times training batches 1..`measured_batches` (batch 0 pays one-off costs) and logs the epoch and run time.
+
+    A newcomer who starts the lab's full run on a CPU learns within a minute that an epoch takes hours; when the
+    estimate exceeds `slow_epoch_minutes` on a CPU with the lab's objective, the log names the CPU preset.
+    """
+
+    def __init__(self, measured_batches: int = 3, slow_epoch_minutes: float = 10.0):
+        self.measured_batches = measured_batches
+        self.slow_epoch_minutes = slow_epoch_minutes
+        self._started: float | None = None
+        self.estimate_s: float | None = None
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._started = None
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if batch_idx == 0 and self.estimate_s is None:
+            self._started = time.perf_counter()
+        elif batch_idx == self.measured_batches and self._started is not None:
+            per_batch = (time.perf_counter() - self._started) / self.measured_batches
+            self._report(trainer, pl_module, per_batch)
+
+    def _report(self, trainer, pl_module, per_batch: float) -> None:
+        batches = trainer.num_training_batches
+        self.estimate_s = per_batch * batches
+        epochs_left = trainer.max_epochs - trainer.current_epoch if trainer.max_epochs > 0 else 1
+        message = "Measured %.2f s per training batch: one epoch of %d batches takes about %.1f min (evaluation not "
+        message += "included), the remaining %d epoch(s) about %.1f h."
+        minutes = self.estimate_s / 60
+        log.info(message, per_batch, batches, minutes, epochs_left, epochs_left * self.estimate_s / 3600)
+        slow_cpu = pl_module.device.type == "cpu" and minutes > self.slow_epoch_minutes
+        if slow_cpu and getattr(pl_module, "objective", "last") == "last":
+            log.warning(
+                "This is a long run for a CPU. To train the same network on a CPU, use `%s` (every position of a "
+                "window scored, each label once per epoch); see 'Training on a CPU' in the README.",
+                FAST_COMMAND,
+            )
