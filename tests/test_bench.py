@@ -33,6 +33,8 @@ def tiny_bench_overrides(midi_dir, tmp_path) -> list[str]:
         "peak.size=64",
         "peak.repeats=1",
         "peak.copy_megabytes=8",
+        "time_to_accuracy.budget_s=0.3",
+        "time_to_accuracy.eval_windows=16",
         f"paths.output_dir={tmp_path}/out",
     ]
 
@@ -44,14 +46,15 @@ def test_bench_on_a_tiny_config(compose_cfg, midi_dir, tmp_path):
     report = run(compose_cfg("bench", tiny_bench_overrides(midi_dir, tmp_path)))
     out = tmp_path / "out"
     ids = [case["id"] for case in report["cases"]]
-    assert ids == ["parse_cold", "parse_warm", "data_build", "data_iterate", "train", "eval", "generate"]
-    for case in report["cases"]:
+    lab_way = ["parse_cold", "parse_warm", "data_build", "data_iterate", "train", "eval", "generate"]
+    assert ids == [*lab_way, "time_to_accuracy"]
+    for case in report["cases"][: len(lab_way)]:
         assert case["ratio"] > 0 and math.isfinite(case["ratio"])
         assert len(case["a"]["runs_s"]) == len(case["b"]["runs_s"]) == 1
     saved = json.loads((out / "results.json").read_text())
     assert [case["id"] for case in saved["cases"]] == ids
     text = (out / "results.md").read_text()
-    assert "| case: A vs B |" in text and "FLOPs per training window" in text
+    assert "| case: A vs B |" in text and "FLOPs per training window" in text and "Time to accuracy" in text
     assert text.count("\n| ") == len(ids) + 2  # header, separator, one row per case
 
     parse = report["cases"][0]
@@ -70,6 +73,33 @@ def test_bench_on_a_tiny_config(compose_cfg, midi_dir, tmp_path):
     train = report["cases"][4]
     assert set(train["windows_per_s"]) == {"lab 32", "project 32", "lab bf16-mixed", "project bf16-mixed"}
     assert 0 < report["physics"]["train_share_of_peak"]["project 32"]
+
+
+def test_time_to_accuracy_alone(compose_cfg, midi_dir, tmp_path):
+    """A trains for the budget, B beside it step for step, then on until it passes A's final accuracy."""
+    from mozart_lstm.bench.run import run
+
+    overrides = [*tiny_bench_overrides(midi_dir, tmp_path), "suite=[time_to_accuracy]", "time_to_accuracy.budget_s=1"]
+    report = run(compose_cfg("bench", overrides))
+    (case,) = report["cases"]
+    a, b, history = case["a"], case["b"], case["history"]
+    assert a["seconds"] >= 1 and a["steps"] == history["lab"][-1][1] and a["accuracy"] == history["lab"][-1][2]
+    assert [steps for _, steps, _ in history["lab"][:-1]] == list(range(2, a["steps"] + 1, 2))
+    assert history["fast"][0][1] == 2 and len(history["fast"]) >= a["steps"] // 2
+    before = [acc for seconds, _, acc in history["fast"] if b["seconds"] is None or seconds < b["seconds"]]
+    assert all(acc < a["accuracy"] for acc in before), "B stops at the first evaluation that reaches A"
+    if b["seconds"] is not None:
+        assert b["accuracy"] >= a["accuracy"] and case["ratio"] == pytest.approx(a["seconds"] / b["seconds"])
+    assert case["met"] == (case["ratio"] is not None and case["ratio"] >= 10)
+    assert "physics" not in report and "Time to accuracy" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_an_unknown_suite_is_one_line(compose_cfg, midi_dir, tmp_path):
+    from mozart_lstm.bench.run import run
+    from mozart_lstm.errors import UserError
+
+    with pytest.raises(UserError, match="suite"):
+        run(compose_cfg("bench", [*tiny_bench_overrides(midi_dir, tmp_path), "suite=[fastest]"]))
 
 
 def test_same_metrics_check_raises_on_disagreement():

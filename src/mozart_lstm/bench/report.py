@@ -20,6 +20,8 @@ def _row(case: dict) -> list[str]:
     if case["id"] == "train":
         rates = case["windows_per_s"]
         a_text, b_text = f"{rates[a['label']]:.1f} windows/s", f"{rates[b['label']]:.1f} windows/s"
+    elif case["id"] == "time_to_accuracy":
+        return _time_to_accuracy_row(case)
     elif case["id"] == "generate":
         rates = case["tokens_per_s"]
         a_text, b_text = f"{rates['window']:.2f} tokens/s", f"{rates['stateful']:.2f} tokens/s"
@@ -29,6 +31,15 @@ def _row(case: dict) -> list[str]:
     met = {None: "", True: "yes", False: "**no**"}[case["met"]]
     title = f"{case['title']}: {a['label']} vs {b['label']}"
     return [title, a_text, b_text, f"{case['ratio']:.2f}×", target, met]
+
+
+def _time_to_accuracy_row(case: dict) -> list[str]:
+    a, b = case["a"], case["b"]
+    a_text = f"acc {a['accuracy']:.3f} after {a['seconds']:.0f} s ({a['steps']} steps)"
+    b_text = f"{b['seconds']:.0f} s ({b['steps']} steps)" if b["seconds"] is not None else "not reached"
+    ratio = "—" if case["ratio"] is None else f"{case['ratio']:.1f}×"
+    met = "yes" if case["met"] else "**no**"
+    return [f"{case['title']}: {a['label']} vs {b['label']}", a_text, b_text, ratio, f"≥ {case['target']}×", met]
 
 
 def table(cases: list[dict]) -> str:
@@ -42,10 +53,40 @@ def _by_id(report: dict) -> dict:
 
 
 def details(report: dict) -> list[str]:
-    cases, phys, m = _by_id(report), report["physics"], report["machine"]
+    lines = _lab_way_details(report) if "physics" in report else []
+    if "time_to_accuracy" in _by_id(report):
+        lines.append(_time_to_accuracy_details(_by_id(report)["time_to_accuracy"]))
+    m = report["machine"]
+    lines.append(
+        f"- **Machine**: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['cpu_capability']}), "
+        f"{m['torch_threads']} threads; load average (1/5/15 min) {_load(m['load_average_start'])} at the start, "
+        f"{_load(m['load_average_end'])} at the end (other jobs share the cores: every figure is noisy, "
+        "which is why the variants are interleaved and only ratios are compared)."
+    )
+    return lines + [f"- **{case['title']}** missed its target: {why}" for case, why in missed(report)]
+
+
+def _time_to_accuracy_details(case: dict) -> str:
+    a, equal, per_step = case["a"], case["b_at_equal_time"], case["seconds_per_step"]
+    return (
+        f"- **Time to accuracy** on {case['eval_windows']} fixed held-out windows (most frequent token: "
+        f"{case['most_frequent_accuracy']:.3f}): after {a['seconds']:.0f} s of training the lab's objective "
+        f"stood at {a['accuracy']:.3f} and experiment=fast at {equal['accuracy']:.3f}. Seconds per step: "
+        + ", ".join(f"{name} {seconds:.2f}" for name, seconds in per_step.items())
+        + ". Accuracy by step: "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{steps}: {acc:.3f}" for _, steps, acc in history)
+            for name, history in case["history"].items()
+        )
+        + "."
+    )
+
+
+def _lab_way_details(report: dict) -> list[str]:
+    cases, phys = _by_id(report), report["physics"]
     parse, train, ev, gen = cases["parse_cold"], cases["train"], cases["eval"], cases["generate"]
     flops = phys["flops_per_window"]
-    lines = [
+    return [
         f"- **Parse** ({len(parse['files'])} files: {', '.join(parse['files'])}): the lab's way gives "
         f"{parse['lab_tokens']} tokens, the project {parse['project_tokens']}. "
         + (
@@ -79,12 +120,7 @@ def details(report: dict) -> list[str]:
             f"{k} {v / G:.1f} GFLOP/s ({phys['train_share_of_peak'][k]:.0%})" for k, v in phys["train_flops"].items()
         )
         + " of the higher peak.",
-        f"- **Machine**: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['cpu_capability']}), "
-        f"{m['torch_threads']} threads; load average (1/5/15 min) {_load(m['load_average_start'])} at the start, "
-        f"{_load(m['load_average_end'])} at the end (other jobs share the cores: every figure is noisy, "
-        "which is why the variants are interleaved and only ratios are compared).",
     ]
-    return lines + [f"- **{case['title']}** missed its target: {why}" for case, why in missed(report)]
 
 
 def _load(values) -> str:
@@ -99,9 +135,25 @@ def missed(report: dict) -> list[tuple[dict, str]]:
         "train": lambda: _train_reason(report),
         "eval": lambda: _eval_reason(report),
         "generate": lambda: _generate_reason(report),
+        "time_to_accuracy": lambda: _time_to_accuracy_reason(cases["time_to_accuracy"]),
     }
     no_reason = lambda: "no measured reason; profile it (torch.profiler, py-spy)"  # noqa: E731
     return [(case, reasons.get(case["id"], no_reason)()) for case in report["cases"] if case["met"] is False]
+
+
+def _time_to_accuracy_reason(case: dict) -> str:
+    a, b, frequent = case["a"], case["b"], case["most_frequent_accuracy"]
+    reached = (
+        f"experiment=fast needed {b['steps']} steps ({b['seconds']:.0f} s) to pass it"
+        if b["seconds"] is not None
+        else f"experiment=fast did not pass it within the same {a['seconds']:.0f} s"
+    )
+    return (
+        f"in {a['seconds']:.0f} s the lab's objective made {a['steps']} steps and reached {a['accuracy']:.3f} "
+        f"(predicting the most frequent token gives {frequent:.3f}), and {reached}. Below a few steps no "
+        "objective learns anything, so the ratio cannot exceed A's steps over the steps B needs for A's level; a "
+        "larger budget_s moves A's level past what B learns in its first steps."
+    )
 
 
 def _train_reason(report: dict) -> str:
@@ -164,8 +216,8 @@ def markdown(report: dict) -> str:
     s = report["settings"]
     intro = (
         f"Each case ran {s['repeats']} interleaved rounds (A B A B ...); times are medians, ratios are A's time "
-        f"over B's (higher is better). Corpus for cases 3-6: {s['corpus_tokens']} tokens; model: {s['model']}; "
-        f"windows of {s['seq_len']}, batch {s['batch_size']}."
+        f"over B's (higher is better); case 7 alternates training steps instead. Corpus for cases 3-7: "
+        f"{s['corpus_tokens']} tokens; model: {s['model']}; windows of {s['seq_len']}, batch {s['batch_size']}."
     )
     return (
         "\n\n".join(

@@ -11,9 +11,13 @@ from omegaconf import DictConfig, OmegaConf
 from mozart_lstm.bench import cases
 from mozart_lstm.bench.physics import lstm_flops_per_window, matmul_peak, memory_bandwidth
 from mozart_lstm.bench.report import write_reports
+from mozart_lstm.bench.time_to_accuracy import time_to_accuracy
+from mozart_lstm.errors import UserError
 from mozart_lstm.models.network import MozartLSTM
 
 log = logging.getLogger(__name__)
+
+SUITES = ("lab_way", "time_to_accuracy")
 
 
 def machine() -> dict:
@@ -70,11 +74,28 @@ def run(cfg: DictConfig) -> dict:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # a Trainer per round: its banners are noise
+    unknown = set(cfg.suite) - set(SUITES)
+    if unknown or not cfg.suite:
+        raise UserError(f"suite={list(cfg.suite)}: choose from {list(SUITES)}")
     info = machine()
-    log.info("Parse: the lab's way against the project's parser")
-    results = cases.parse(cfg)
     tokens = cases.corpus_tokens(cfg)
     log.info("Data: %d tokens", len(tokens))
+    report = {"machine": info, "settings": _settings(cfg, len(tokens)), "cases": []}
+    if "lab_way" in cfg.suite:
+        report["cases"], report["physics"] = lab_way_cases(cfg, tokens)
+    if "time_to_accuracy" in cfg.suite:
+        log.info("Time to accuracy: the lab's objective for %s s of training, then experiment=fast to match it",
+                 cfg.time_to_accuracy.budget_s)  # fmt: skip
+        report["cases"].append(time_to_accuracy(cfg, tokens))
+    info["load_average_end"] = os.getloadavg()
+    write_reports(Path(cfg.paths.output_dir), report)
+    return report
+
+
+def lab_way_cases(cfg, tokens) -> tuple[list[dict], dict]:
+    """Cases 1-6, each step of the lab notebook against the project's, and the machine's physical limits."""
+    log.info("Parse: the lab's way against the project's parser")
+    results = cases.parse(cfg)
     data_cases, built = cases.data(cfg, tokens)
     results += data_cases
     log.info("Train: %d steps per variant", cfg.train.steps)
@@ -84,11 +105,7 @@ def run(cfg: DictConfig) -> dict:
     log.info("Generate: %d tokens", cfg.generate.tokens)
     results += [train_case, eval_case, cases.generate(cfg, built, module)]
     log.info("Matmul peak")
-    figures = physics(cfg, len(built["vocab"]), train_case, eval_case)
-    info["load_average_end"] = os.getloadavg()
-    report = {"machine": info, "settings": _settings(cfg, len(tokens)), "cases": results, "physics": figures}
-    write_reports(Path(cfg.paths.output_dir), report)
-    return report
+    return results, physics(cfg, len(built["vocab"]), train_case, eval_case)
 
 
 def _settings(cfg, n_tokens: int) -> dict:
@@ -104,4 +121,6 @@ def _settings(cfg, n_tokens: int) -> dict:
         "train_steps": cfg.train.steps,
         "eval_windows": cfg.eval.windows,
         "generate_tokens": cfg.generate.tokens,
+        "suite": list(cfg.suite),
+        "time_to_accuracy": OmegaConf.to_container(cfg.time_to_accuracy),
     }

@@ -129,20 +129,20 @@ class MozartLitModule(pl.LightningModule):
         self._log_metrics(metrics, prefix, loss, log_probs, y)
         return loss
 
-    def _step_all_positions(self, batch) -> torch.Tensor:
-        x, targets = batch
-        if targets.ndim != 2:
+    def training_loss(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The objective's loss on a training batch, with the last position's log-probs and labels (the metrics')."""
+        x, y = batch
+        if self.objective == "last":
+            log_probs = self(x).float()
+            return self.criterion(log_probs, y), log_probs, y
+        if y.ndim != 2:
             raise UserError("model.objective=all needs a label at every position: set data.train_targets=all")
-        log_probs = self.net(x, all_positions=True)[0].float()
-        loss = self.criterion(log_probs.flatten(0, 1), targets.flatten())
-        self._log_metrics(self.train_metrics, "train", loss, log_probs[:, -1], targets[:, -1])
-        return loss
+        every = self.net(x, all_positions=True)[0].float()
+        return self.criterion(every.flatten(0, 1), y.flatten()), every[:, -1], y[:, -1]
 
     def training_step(self, batch, batch_idx):
-        if self.objective == "all":
-            loss = self._step_all_positions(batch)
-        else:
-            loss = self._step(batch, self.train_metrics, "train")
+        loss, log_probs, y = self.training_loss(batch)
+        self._log_metrics(self.train_metrics, "train", loss, log_probs, y)
         # the running batch loss, for the progress bar only
         self.log("loss", loss.detach(), prog_bar=True, logger=False)
         return loss
