@@ -165,3 +165,12 @@ def test_the_objective_and_the_data_targets_must_agree(make_train_cfg):
 def test_bad_settings_name_the_key(make_train_cfg, override, key):
     with pytest.raises(UserError, match=key):
         run(make_train_cfg(override))
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+def test_a_finished_run_evaluates_the_whole_split_when_resumed(make_train_cfg, tmp_path):
+    finished = run(make_train_cfg(*FAST, out="finished"))
+    last = tmp_path / "finished" / "checkpoints" / "last.ckpt"
+    asked = run(make_train_cfg(*FAST, f"ckpt_path={last}", out="asked"))
+    assert set(asked) == {key for key in finished if key.startswith("test_full/")}
+    assert asked == pytest.approx({key: finished[key] for key in asked})
