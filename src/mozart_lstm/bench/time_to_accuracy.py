@@ -88,6 +88,8 @@ def time_to_accuracy(cfg, tokens) -> dict:
     lab, fast = trainees["lab"], trainees["fast"]
 
     def evaluate(trainee: Trainee) -> float:
+        if trainee.history and trainee.history[-1][1] == trainee.steps:
+            return trainee.history[-1][2]
         acc = accuracy(trainee.module, eval_x, eval_y, cfg.data.eval_batch_size)
         trainee.history.append((trainee.seconds, trainee.steps, acc))
         log.info("%s: step %d, %.0f s of training, held-out accuracy %.4f", trainee.name, trainee.steps,
@@ -117,9 +119,10 @@ def time_to_accuracy(cfg, tokens) -> dict:
         "ratio": ratio,
         "target": settings.target,
         "met": ratio is not None and ratio >= settings.target,
-        "b_at_equal_time": {"seconds": fast_at_budget and fast.history[-1][0], "accuracy": fast_at_budget},
+        "b_at_equal_time": {"seconds": fast.history[-1][0], "accuracy": fast_at_budget},
         "history": {name: trainee.history for name, trainee in trainees.items()},
         "eval_windows": len(eval_y),
+        "eval_every": settings.eval_every,
         "most_frequent_accuracy": float(counts.max() / len(eval_y)),
         "seconds_per_step": {name: t.seconds / t.steps for name, t in trainees.items()},
     }  # fmt: skip
