@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from mozart_lstm.checks import is_number, is_whole
 from mozart_lstm.errors import UserError
-from mozart_lstm.generation.features import piece_features, training_ngrams
+from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import check_rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
 from mozart_lstm.generation.reference import mozart_reference
@@ -117,9 +117,7 @@ def run(cfg: DictConfig) -> list[dict]:
         cfg.num_samples, cfg.n_notes, seconds, cfg.num_samples * cfg.n_notes / seconds, cfg.mode,
     )  # fmt: skip
 
-    train_set = datamodule.train_set
-    stream = [model.vocab[i] for i in train_set.ids.tolist()]
-    train_grams = training_ngrams(stream, train_set.starts, train_set.seq_len + 1)
+    train_grams = split_ngrams(datamodule.train_set, model.vocab)
     out = Path(cfg.paths.output_dir) / cfg.out
     n_seed = seeds.shape[1]
     results = []

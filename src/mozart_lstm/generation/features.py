@@ -107,6 +107,12 @@ def training_ngrams(stream: Sequence, starts: Sequence[int], span: int, n: int =
     return found
 
 
+def split_ngrams(dataset, vocab: Sequence[str]) -> set[tuple]:
+    """The 8-grams of a WindowDataset's windows and their targets, as token strings (`vocab[id]`)."""
+    stream = [vocab[i] for i in dataset.ids.tolist()]
+    return training_ngrams(stream, dataset.starts, dataset.seq_len + 1)
+
+
 def pitch_class_histogram(pitches: Sequence[int]) -> np.ndarray:
     """Share of the notes in each pitch class, C first; all zeros for no notes."""
     counts = np.bincount(np.asarray(pitches, dtype=np.int64) % 12, minlength=12).astype(float)
