@@ -9,7 +9,7 @@ from mozart_lstm.data.tokenize import Piece
 from mozart_lstm.generation.features import FEATURES, ngrams, piece_features, training_ngrams
 from mozart_lstm.generation.music import Timing, make_timing, note_events
 from mozart_lstm.generation.reference import reference_features, stretch_starts
-from mozart_lstm.generation.summary import format_report, music_report
+from mozart_lstm.generation.summary import format_report, format_value, music_report
 
 C_MAJOR_SCALE = ["C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5"]
 
@@ -33,6 +33,7 @@ def test_a_single_repeated_note():
     f = features_of(["E4"] * 10)
     assert (f["pitch_range"], f["pitches_used"], f["pitch_classes_used"]) == (0, 1, 1)
     assert (f["pitch_class_entropy"], f["scale_consistency"], f["mean_interval"]) == (0.0, 1.0, 0.0)
+    assert format_value("number", f["pitch_class_entropy"]) == "0.00"  # not "-0.00"
     assert (f["repeated"], f["longest_run"], f["distinct_tokens"]) == (1.0, 10, 1)
 
 

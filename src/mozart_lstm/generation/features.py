@@ -121,7 +121,7 @@ def pitch_class_histogram(pitches: Sequence[int]) -> np.ndarray:
 
 def entropy_bits(probs: np.ndarray) -> float:
     nonzero = probs[probs > 0]
-    return float(-(nonzero * np.log2(nonzero)).sum())
+    return 0.0 - float((nonzero * np.log2(nonzero)).sum())  # 0.0 - x, not -x: one pitch class prints 0, not -0
 
 
 def scale_consistency(histogram: np.ndarray) -> float:
