@@ -26,6 +26,11 @@ def varying_settings(reports: list[dict]) -> list[str]:
     return [key for key in keys if len({repr(r["settings"].get(key)) for r in reports}) > 1]
 
 
+def as_override(value) -> str:
+    """A setting as it is written on the command line, so a row can be copied: null, not None."""
+    return "null" if value is None else str(value)
+
+
 def closeness(report: dict) -> tuple:
     """Sort key: the highest mean OA first; jobs without a comparison last."""
     overlap = (report["comparison"] or {}).get("overlap")
@@ -47,7 +52,7 @@ def comparison_table(reports: list[dict]) -> str:
         means = spread(report["samples"])
         rows.append(
             [
-                " ".join(f"{key}={report['settings'].get(key)}" for key in varying) or "as configured",
+                " ".join(f"{key}={as_override(report['settings'].get(key))}" for key in varying) or "as configured",
                 *(format_value("number", comparison.get(key)) for key in ("overlap", "kl")),
                 *(format_value(kinds[name].kind, means[name]["mean"]) for name in COLUMNS),
             ]
