@@ -78,7 +78,11 @@ def format_report(report: dict) -> str:
 def closeness_line(report: dict) -> str:
     comparison, reference = report["comparison"], report["reference"]
     if comparison is None:
-        return "no set comparison: Mozart's reference needs at least 2 stretches"
+        found = reference["pieces"] if reference else 0
+        return (
+            f"no set comparison: Mozart's reference has {found} stretch(es), it needs 2 "
+            "(reference_size >= 2, and test pieces longer than n_notes)"
+        )
     return (
         f"overlap with Mozart: {format_value('number', comparison['overlap'])} (mean OA over {len(COMPARED)} "
         f"features; 1 = indistinguishable), mean KL {format_value('number', comparison['kl'])}; "
