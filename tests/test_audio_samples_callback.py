@@ -1,4 +1,5 @@
-"""The AudioSamples training callback logs a sample to TensorBoard as audio and as a piano-roll image."""
+"""The AudioSamples training callback logs a sample to TensorBoard as audio and as a piano-roll image, and the
+music's features beside Mozart's as scalars."""
 
 from pathlib import Path
 
@@ -20,13 +21,20 @@ def test_every_n_epochs_a_sample_is_logged_as_audio_and_image(tiny_train_cfg, tm
         tiny_train_cfg.callbacks.audio_samples = entry
         tiny_train_cfg.trainer.max_epochs = 3
     run(tiny_train_cfg)
-    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"audio": 0, "images": 0}).Reload()
+    guidance = {"audio": 0, "images": 0, "scalars": 0}
+    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance=guidance).Reload()
     [audio] = events.Audio("samples/audio")  # epoch 2 only: every second epoch
     assert audio.sample_rate == 22050
     assert audio.length_frames == pytest.approx((12 * 0.5 * 0.5 + 0.32) * 22050, abs=2)
     [image] = events.Images("samples/piano_roll")
     assert image.width > 500 and image.height > 200
     assert audio.step == image.step > 0
+    for tag in ("music/pitch_class_entropy", "music/scale_consistency", "music_reference/pitch_class_entropy"):
+        [scalar] = events.Scalars(tag)
+        assert scalar.step == audio.step and 0.0 <= scalar.value <= 3.6  # 0 to log2(12) bits, or a share
+    [overlap] = events.Scalars("music/overlap")
+    assert 0.0 <= overlap.value <= 1.0
+    assert events.Scalars("music/kl")[0].value >= 0.0
 
 
 def test_bad_settings_fail_when_the_callback_is_built():
@@ -34,3 +42,5 @@ def test_bad_settings_fail_when_the_callback_is_built():
         AudioSamples(every_n_epochs=0)
     with pytest.raises(ValueError, match="top_p"):
         AudioSamples(sampling="temperature", top_p=0)
+    with pytest.raises(ValueError, match="num_samples"):
+        AudioSamples(num_samples=0)

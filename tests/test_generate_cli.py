@@ -1,5 +1,7 @@
 """The generate task end to end: `run(cfg)` on a composed config, and once as `python generate.py`."""
 
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from music21 import converter
 
 from mozart_lstm.generate import run
 from mozart_lstm.generation.music import midi_numbers
+from mozart_lstm.generation.summary import REPORT_NAME
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +42,27 @@ def test_generate_writes_midi_wav_and_piano_roll(generate_cfg, tmp_path, capsys)
     ]
     printed = capsys.readouterr().out.split()
     assert printed[-3:] == [str(paths["midi"]), str(paths["wav"]), str(paths["piano_roll"])]
-    assert set(result["summary"]) >= {"repeated", "distinct", "longest_run", "semitones", "copied_8grams"}
+    assert set(result["summary"]) >= {"repeated", "distinct_tokens", "longest_run", "pitch_range", "copied_8grams"}
+
+
+def test_samples_are_printed_and_saved_beside_mozarts_reference(generate_cfg, tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="mozart_lstm.generate"):
+        results = run(generate_cfg("n_notes=12", "num_samples=8", "wav=false", "piano_roll=false"))
+    report = json.loads((tmp_path / REPORT_NAME).read_text())
+    assert report["samples"] == [result["summary"] for result in results]
+    assert report["settings"]["n_notes"] == 12 and report["settings"]["sampling"] == "argmax"
+    assert report["reference"]["pieces"] >= 2  # test-split stretches of 12 tokens of the tiny corpus
+    assert 0.0 <= report["comparison"]["overlap"] <= 1.0 and report["comparison"]["kl"] >= 0.0
+    [table] = [r.getMessage() for r in caplog.records if "beside Mozart" in r.getMessage()]
+    header = table.splitlines()[1]
+    assert header.split()[-4:] == ["7", "Mozart", "OA", "KL"]  # "sample 7": eight sample columns
+    assert "overlap with Mozart" in table.splitlines()[-1]
+
+
+def test_reference_size_zero_turns_the_comparison_off(generate_cfg, tmp_path):
+    run(generate_cfg("n_notes=12", "num_samples=2", "wav=false", "piano_roll=false", "reference_size=0"))
+    report = json.loads((tmp_path / REPORT_NAME).read_text())
+    assert report["reference"] is None and report["comparison"] is None
 
 
 def test_same_seed_same_files_other_seed_other_piece(generate_cfg, tmp_path):
@@ -76,3 +99,20 @@ def test_command_line_run(tiny_ckpt, tmp_path):
     assert (tmp_path / "mozart.mid").is_file()
     assert str(tmp_path / "mozart.mid") in done.stdout.splitlines()
     assert "copied 8-grams" in done.stdout  # the summary table
+
+
+@pytest.mark.slow
+def test_multirun_ends_with_one_table_sorted_by_closeness(tiny_ckpt, tmp_path):
+    cmd = [sys.executable, "generate.py", "-m", f"ckpt={tiny_ckpt}", "n_notes=12", "num_samples=4", "wav=false"]
+    cmd += ["piano_roll=false", "sampling=temperature", "temperature=0.5,3.0", f"hydra.sweep.dir={tmp_path}"]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "sampling_comparison.txt").read_text().splitlines()
+    assert table[0].split()[:3] == ["setting", "OA", "KL"]
+    jobs = [line for line in table if line.startswith("temperature=")]
+    assert sorted(line.split()[0] for line in jobs) == ["temperature=0.5", "temperature=3.0"]
+    overlaps = [float(line.split()[1]) for line in jobs]
+    assert overlaps == sorted(overlaps, reverse=True)
+    assert table[-1].startswith("Mozart (reference)")
+    assert "\n".join(table) in done.stdout

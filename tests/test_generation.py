@@ -1,4 +1,4 @@
-"""Problem 4 (predict_notes), Problem 5 (write_midi), the synthesizer, the piano roll and the summary,
+"""Problem 4 (predict_notes), Problem 5 (write_midi), the synthesizer and the piano roll,
 on a tiny model trained by the session fixture `tiny_ckpt`."""
 
 import numpy as np
@@ -13,7 +13,6 @@ from mozart_lstm.generation import predict_notes, write_midi
 from mozart_lstm.generation.music import make_timing, midi_numbers, note_events
 from mozart_lstm.generation.piano_roll import NEW_COLOUR, SEED_COLOUR, save_piano_roll
 from mozart_lstm.generation.sampling import Sampler, generate_ids
-from mozart_lstm.generation.summary import format_table, ngrams, summarize, training_ngrams
 from mozart_lstm.generation.synth import TAIL_S, render, write_wav
 from mozart_lstm.models import load_model
 
@@ -207,20 +206,3 @@ def test_piano_roll_shows_seed_and_generated_parts(lab_tokens, tmp_path):
     for colour in (SEED_COLOUR, NEW_COLOUR):
         rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
         assert (np.abs(pixels - rgb).max(axis=-1) < 0.02).sum() > 50, colour
-
-
-def test_summary_counts_repeats_runs_range_and_copies():
-    tokens = ["X", "C4", "C4", "C4", "E4", "G4.C5", "C4", "D4", "E4", "F4", "G4"]
-    stats = summarize(tokens, 1, train_ngrams=ngrams(["C4", "E4", "G4.C5", "C4", "D4", "E4", "F4", "G4"]))
-    assert stats["repeated"] == pytest.approx(2 / 9)
-    assert (stats["distinct"], stats["longest_run"]) == (6, 3)
-    assert (stats["lowest"], stats["highest"], stats["semitones"]) == ("C4", "C5", 12)
-    assert stats["copied_8grams"] == pytest.approx(1 / 3)  # the last of the three 8-grams
-    assert "copied 8-grams" in format_table([stats]).splitlines()[0]
-
-
-def test_training_ngrams_equal_those_of_every_window():
-    stream = [str(i % 13) for i in range(200)]
-    starts, span = [0, 3, 50, 52, 120], 20
-    expected = set().union(*(ngrams(stream[s : s + span]) for s in starts))
-    assert training_ngrams(stream, starts, span) == expected

@@ -14,10 +14,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from mozart_lstm.checks import is_number, is_whole
 from mozart_lstm.errors import UserError
+from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import check_rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
+from mozart_lstm.generation.reference import mozart_reference
 from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
-from mozart_lstm.generation.summary import format_table, summarize, training_ngrams
+from mozart_lstm.generation.summary import format_report, music_report, write_report
 from mozart_lstm.generation.synth import render, write_wav
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ def check_config(cfg: DictConfig) -> None:
     for key in ("num_samples", "sample_rate"):
         if not is_whole(cfg[key]):
             raise UserError(f"{key}={cfg[key]!r}: must be a whole number >= 1")
+    if not is_whole(cfg.reference_size, minimum=0):
+        raise UserError(f"reference_size={cfg.reference_size!r}: must be a whole number >= 0 (0: no reference)")
     if not is_number(cfg.bpm) or cfg.bpm <= 0:
         raise UserError(f"bpm={cfg.bpm!r}: must be > 0")
     try:
@@ -113,9 +117,7 @@ def run(cfg: DictConfig) -> list[dict]:
         cfg.num_samples, cfg.n_notes, seconds, cfg.num_samples * cfg.n_notes / seconds, cfg.mode,
     )  # fmt: skip
 
-    train_set = datamodule.train_set
-    stream = [model.vocab[i] for i in train_set.ids.tolist()]
-    train_grams = training_ngrams(stream, train_set.starts, train_set.seq_len + 1)
+    train_grams = split_ngrams(datamodule.train_set, model.vocab)
     out = Path(cfg.paths.output_dir) / cfg.out
     n_seed = seeds.shape[1]
     results = []
@@ -131,10 +133,15 @@ def run(cfg: DictConfig) -> list[dict]:
             title = f"{paths['midi'].name}: {n_seed} seed tokens + {cfg.n_notes} generated ({cfg.sampling})"
             save_piano_roll(paths["piano_roll"], events, n_seed, title)
         written = {kind: path.resolve() for kind, path in paths.items() if kind == "midi" or cfg[kind]}
-        summary = summarize(tokens, n_seed, train_grams)
+        summary = piece_features(tokens[n_seed:], events[n_seed:], train_grams)
         results.append({"tokens": tokens, "paths": written, "summary": summary})
 
-    log.info("summary of the generated part (the seed excluded):\n%s", format_table([r["summary"] for r in results]))
+    reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
+    settings = {"ckpt": str(cfg.ckpt), "n_notes": cfg.n_notes, "mode": cfg.mode, "seed": cfg.seed}
+    settings |= sampling_options(cfg) | rhythm_options(cfg)
+    report = music_report([r["summary"] for r in results], reference, settings)
+    write_report(cfg.paths.output_dir, report)
+    log.info("the generated part (the seed excluded) beside Mozart's own music:\n%s", format_report(report))
     for result in results:
         print(*result["paths"].values(), sep="\n")
     return results

@@ -1,5 +1,6 @@
 """Hear the model improve during training: every N epochs, a short generated sample is logged to
-TensorBoard as audio (the generated part) and as a piano-roll image (seed window and generated part)."""
+TensorBoard as audio (the generated part) and as a piano-roll image (seed window and generated part),
+and a few samples are measured against Mozart's own music (scalars `music/...`, see generation.summary)."""
 
 import dataclasses
 import logging
@@ -8,18 +9,26 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import TensorBoardLogger
 
+from mozart_lstm.checks import is_whole
+from mozart_lstm.generation.compare import spread
+from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import check_rhythm, make_timing, note_events
 from mozart_lstm.generation.piano_roll import plot_piano_roll
+from mozart_lstm.generation.reference import mozart_reference
 from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
+from mozart_lstm.generation.summary import music_report
 from mozart_lstm.generation.synth import render
 
 log = logging.getLogger(__name__)
 
 
 class AudioSamples(pl.Callback):
-    """Continue one fixed test-split window by `n_notes` tokens every `every_n_epochs` epochs.
+    """Continue `num_samples` fixed test-split windows by `n_notes` tokens every `every_n_epochs` epochs.
 
-    The same window is used every time, so successive samples differ only by what the model learnt.
+    The same windows are used every time, so successive samples differ only by what the model learnt.
+    The first is logged as audio and a piano roll; all are measured against `reference_size` test-split
+    stretches of Mozart: `music/<feature>` (the samples' mean), `music_reference/<feature>` (Mozart's),
+    `music/overlap` (mean OA) and `music/kl` (mean KL).
     Needs a TensorBoardLogger; without one it does nothing. Runs on the global-zero process only.
     """
 
@@ -40,9 +49,15 @@ class AudioSamples(pl.Callback):
         sample_rate: int = 22050,
         bpm: float = 120.0,
         seed: int = 0,
+        num_samples: int = 4,
+        reference_size: int = 32,
     ):
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
+        if not is_whole(num_samples) or not is_whole(reference_size, minimum=0):
+            raise ValueError(f"num_samples must be >= 1 and reference_size >= 0, got {num_samples}, {reference_size}")
+        self.num_samples, self.reference_size = num_samples, reference_size
+        self._reference: tuple[set, list[dict]] | None = None  # (training 8-grams, Mozart's features), built once
         self.every_n_epochs = every_n_epochs
         self.n_notes = n_notes
         check_run(n_notes, mode)
@@ -64,18 +79,41 @@ class AudioSamples(pl.Callback):
             return
         datamodule = trainer.datamodule
         test_set = datamodule.test_set
-        pick = torch.randint(len(test_set), (1,), generator=torch.Generator().manual_seed(self.seed)).item()
-        seed_ids = test_set[pick][0][None]
+        generator = torch.Generator().manual_seed(self.seed)
+        picks = torch.randint(len(test_set), (self.num_samples,), generator=generator)
+        seed_ids = torch.stack([test_set[i][0] for i in picks.tolist()])
         ids = generate_ids(pl_module.net, seed_ids, self.n_notes, **self.sampling)
-        tokens = datamodule.vocab.decode(ids[0])
         n_seed = seed_ids.shape[1]
-        timing = make_timing(len(tokens), **self.rhythm, rhythm=datamodule.rhythm, seed=self.seed)
-        events = note_events(tokens, timing)
+        pieces = []
+        for k, row in enumerate(ids):
+            tokens = datamodule.vocab.decode(row)
+            timing = make_timing(len(tokens), **self.rhythm, rhythm=datamodule.rhythm, seed=self.seed + k)
+            pieces.append((tokens, note_events(tokens, timing)))
+        step = trainer.global_step
+        tokens, events = pieces[0]
         start = events[n_seed].offset
         new = [dataclasses.replace(e, offset=e.offset - start) for e in events[n_seed:]]
         audio = torch.from_numpy(render(new, self.sample_rate, self.bpm))
-        step = trainer.global_step
         writer.add_audio("samples/audio", audio[None], step, sample_rate=self.sample_rate)
         title = f"epoch {epoch}: {n_seed} seed tokens + {self.n_notes} generated"
         writer.add_figure("samples/piano_roll", plot_piano_roll(events, n_seed, title), step)
-        log.info("Logged a %d-token sample (audio and piano roll) at epoch %d", self.n_notes, epoch)
+        self.log_music(writer, step, datamodule, [(t[n_seed:], e[n_seed:]) for t, e in pieces])
+        log.info("Logged a %d-token sample (audio, piano roll, music figures) at epoch %d", self.n_notes, epoch)
+
+    def log_music(self, writer, step: int, datamodule, pieces) -> None:
+        """The generated parts' features and their closeness to Mozart's, as TensorBoard scalars."""
+        if self._reference is None:
+            train_grams = split_ngrams(datamodule.train_set, datamodule.vocab.tokens)
+            self._reference = train_grams, mozart_reference(datamodule, self.n_notes, self.reference_size, train_grams)
+        train_grams, reference = self._reference
+        report = music_report([piece_features(t, e, train_grams) for t, e in pieces], reference, {})
+        spreads = [("music", spread(report["samples"]))]
+        if reference:
+            spreads.append(("music_reference", report["reference"]["spread"]))
+        for prefix, stats in spreads:
+            for name, figures in stats.items():
+                if isinstance(figures["mean"], float):  # the 12-bin histogram has no single line to draw
+                    writer.add_scalar(f"{prefix}/{name}", figures["mean"], step)
+        for key in ("overlap", "kl"):
+            if report["comparison"] and report["comparison"][key] is not None:
+                writer.add_scalar(f"music/{key}", report["comparison"][key], step)

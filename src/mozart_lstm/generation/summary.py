@@ -1,68 +1,100 @@
-"""Per-sample statistics of a generated piece, aimed at the usual complaints: one note repeated over
-and over, a narrow range, and melodies copied from the training set (8-grams found verbatim there)."""
+"""What the user reads: the generated pieces' features beside Mozart's, and how close the two sets are.
 
-import itertools
+`music_report` gathers per-sample features, the reference's spread and the set comparison into one
+JSON-ready dict; `format_report` prints it as one table, a row per feature.
+"""
+
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from music21 import pitch
 
-from mozart_lstm.generation.music import midi_numbers
+from mozart_lstm.fileio import atomic_write_text
+from mozart_lstm.generation.compare import compare_sets, spread
+from mozart_lstm.generation.features import COMPARED, FEATURES, PITCH_CLASS_NAMES
 
-NGRAM = 8
-
-
-def ngrams(tokens: Sequence, n: int = NGRAM) -> set[tuple]:
-    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+REPORT_NAME = "music_report.json"
 
 
-def training_ngrams(stream: Sequence, starts: Sequence[int], span: int, n: int = NGRAM) -> set[tuple]:
-    """The n-grams of a split that holds `stream[s : s + span]` for every `s` in `starts`.
-
-    Overlapping windows are merged into the stretches of the stream they cover, so each n-gram is
-    built once instead of once per window.
-    """
-    starts = np.asarray(starts, dtype=np.int64)
-    change = np.zeros(len(stream) + 1, dtype=np.int64)
-    np.add.at(change, starts, 1)
-    np.add.at(change, np.minimum(starts + span, len(stream)), -1)
-    covered = np.concatenate([[0], np.cumsum(change)[:-1] > 0, [0]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(covered))
-    found: set[tuple] = set()
-    for begin, end in zip(edges[::2], edges[1::2], strict=True):
-        found |= ngrams(stream[begin:end], n)
-    return found
-
-
-def summarize(tokens: Sequence[str], n_seed: int, train_ngrams: set[tuple]) -> dict:
-    """Statistics of the generated part `tokens[n_seed:]`; the seed window comes from the data."""
-    new = list(tokens[n_seed:])
-    pitches = [m for token in new for m in midi_numbers(token)]
-    grams = [tuple(new[i : i + NGRAM]) for i in range(len(new) - NGRAM + 1)]
+def music_report(samples: Sequence[dict], reference: Sequence[dict], settings: dict) -> dict:
+    """`samples` and `reference` are `piece_features` dicts; `settings` says how the samples were made."""
     return {
-        "repeated": sum(a == b for a, b in itertools.pairwise(new)) / max(len(new) - 1, 1),
-        "distinct": len(set(new)),
-        "longest_run": max((len(list(run)) for _, run in itertools.groupby(new)), default=0),
-        "lowest": pitch.Pitch(midi=min(pitches)).nameWithOctave if pitches else "",
-        "highest": pitch.Pitch(midi=max(pitches)).nameWithOctave if pitches else "",
-        "semitones": max(pitches) - min(pitches) if pitches else 0,
-        "copied_8grams": sum(g in train_ngrams for g in grams) / len(grams) if grams else 0.0,
+        "settings": settings,
+        "samples": list(samples),
+        "reference": {"pieces": len(reference), "spread": spread(reference)} if reference else None,
+        "comparison": compare_sets(samples, reference) if len(reference) >= 2 else None,
     }
 
 
-def format_table(summaries: Sequence[dict]) -> str:
-    """A small fixed-width table, one row per sample."""
-    rows = [["sample", "repeated", "distinct", "longest run", "pitch range", "copied 8-grams"]]
-    for i, s in enumerate(summaries):
+def write_report(folder, report: dict) -> Path:
+    return atomic_write_text(Path(folder) / REPORT_NAME, json.dumps(report, indent=1))
+
+
+def format_value(kind: str, value) -> str:
+    """One feature value as the tables print it; `value` may be a set's mean."""
+    if value is None:
+        return "-"
+    if kind == "histogram":
+        return PITCH_CLASS_NAMES[int(np.argmax(value))]
+    if kind == "pitch":
+        return pitch.Pitch(midi=int(round(value))).nameWithOctave
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "count" and float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}"
+
+
+def format_spread(kind: str, stats: dict | None) -> str:
+    if stats is None:
+        return "-"
+    if kind == "histogram":
+        return format_value(kind, stats["mean"])
+    std = f"{stats['std']:.1%}" if kind == "share" else f"{stats['std']:.2f}"
+    return f"{format_value(kind, stats['mean'])} ± {std}"
+
+
+def format_report(report: dict) -> str:
+    """Features as rows; a column per sample, then Mozart's mean ± sd, then OA and KL against Mozart."""
+    samples = report["samples"]
+    reference = report["reference"]["spread"] if report["reference"] else {}
+    compared = report["comparison"]["features"] if report["comparison"] else {}
+    rows = [["feature", *(f"sample {i}" for i in range(len(samples))), "Mozart", "OA", "KL"]]
+    for feature in FEATURES:
+        figures = compared.get(feature.name, {})
         rows.append(
             [
-                str(i),
-                f"{s['repeated']:.1%}",
-                str(s["distinct"]),
-                str(s["longest_run"]),
-                f"{s['lowest']}-{s['highest']} ({s['semitones']} st)",
-                f"{s['copied_8grams']:.1%}",
+                feature.label,
+                *(format_value(feature.kind, sample[feature.name]) for sample in samples),
+                format_spread(feature.kind, reference.get(feature.name)),
+                *(format_value("number", figures.get(key)) for key in ("overlap", "kl")),
             ]
         )
+    return render(rows) + "\n" + closeness_line(report)
+
+
+def closeness_line(report: dict) -> str:
+    comparison, reference = report["comparison"], report["reference"]
+    if comparison is None:
+        found = reference["pieces"] if reference else 0
+        return (
+            f"no set comparison: Mozart's reference has {found} stretch(es), it needs 2 "
+            "(reference_size >= 2, and test pieces longer than n_notes)"
+        )
+    return (
+        f"overlap with Mozart: {format_value('number', comparison['overlap'])} (mean OA over {len(COMPARED)} "
+        f"features; 1 = indistinguishable), mean KL {format_value('number', comparison['kl'])}; "
+        f"reference: {reference['pieces']} test-split stretches of {report['settings'].get('n_notes')} tokens"
+    )
+
+
+def render(rows: Sequence[Sequence[str]]) -> str:
+    """A fixed-width table: the first column left-aligned, the others right-aligned."""
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)

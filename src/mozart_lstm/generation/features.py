@@ -1,0 +1,166 @@
+"""Features of one piece, computed from its tokens and their timing (the events that go into the MIDI).
+
+Sources: MusPy (Dong et al., ISMIR 2020, `muspy/metrics`) and mgeval (Yang and Lerch, "On the evaluation
+of generative models in music", 2018). Every pitch of every event counts as one note, as in MusPy (not
+weighted by duration), so a feature does not change with the rhythm chosen at generation time unless it
+is about time: an onset is a time at which one or more tokens start together.
+"""
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mozart_lstm.generation.music import NoteEvent
+
+NGRAM = 8
+MAJOR = (0, 2, 4, 5, 7, 9, 11)
+MINOR = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as MusPy
+PITCH_CLASS_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    label: str  # column or row heading in the tables
+    kind: str  # how to print it: count, share, number, pitch, histogram
+    definition: str
+    compared: bool = True  # part of the set comparison with the reference (OA, KL)
+
+
+FEATURES = (
+    Feature("pitch_range", "pitch range (st)", "count", "highest minus lowest MIDI pitch (MusPy pitch_range)"),
+    Feature("lowest_pitch", "lowest pitch", "pitch", "lowest MIDI pitch (the register; this project)"),
+    Feature("highest_pitch", "highest pitch", "pitch", "highest MIDI pitch (the register; this project)"),
+    Feature("pitches_used", "pitches used", "count", "distinct MIDI pitches (MusPy n_pitches_used, mgeval PU)"),
+    Feature("pitch_classes_used", "pitch classes used", "count", "distinct pitch classes (MusPy n_pitch_classes_used)"),
+    Feature(
+        "pitch_class_histogram",
+        "pitch-class histogram (peak)",
+        "histogram",
+        "share of notes in each of the 12 pitch classes; compared by Euclidean distance (mgeval PCH)",
+    ),
+    Feature(
+        "pitch_class_entropy",
+        "pitch-class entropy (bits)",
+        "number",
+        "-sum p log2 p over the 12-bin pitch-class histogram (MusPy pitch_class_entropy)",
+    ),
+    Feature(
+        "scale_consistency",
+        "scale consistency",
+        "share",
+        "largest share of notes inside one of the 24 major and natural-minor scales (MusPy scale_consistency)",
+    ),
+    Feature(
+        "polyphony",
+        "polyphony (notes/onset)",
+        "number",
+        "mean number of distinct pitches starting at an onset (MusPy polyphony, counted per onset)",
+    ),
+    Feature(
+        "chord_share",
+        "chords (share of onsets)",
+        "share",
+        "share of onsets where two or more pitches start (MusPy polyphony_rate with threshold 1)",
+    ),
+    Feature(
+        "mean_interval",
+        "mean interval (st)",
+        "number",
+        "mean absolute step in semitones between the highest pitches of consecutive onsets (mgeval PI)",
+    ),
+    Feature("distinct_tokens", "distinct tokens", "count", "number of different tokens (this project)"),
+    Feature("longest_run", "longest run", "count", "most consecutive identical tokens (this project)"),
+    Feature("repeated", "repeated", "share", "share of tokens equal to the token before (this project)"),
+    Feature(
+        "copied_8grams",
+        "copied 8-grams",
+        "share",
+        "share of the piece's 8-grams found verbatim in the training split: memorisation (this project)",
+        compared=False,  # closer to the reference is not better here: it is a warning, not a likeness
+    ),
+)
+COMPARED = tuple(f.name for f in FEATURES if f.compared)
+
+
+def ngrams(tokens: Sequence, n: int = NGRAM) -> set[tuple]:
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def training_ngrams(stream: Sequence, starts: Sequence[int], span: int, n: int = NGRAM) -> set[tuple]:
+    """The n-grams of a split that holds `stream[s : s + span]` for every `s` in `starts`.
+
+    Overlapping windows are merged into the stretches of the stream they cover, so each n-gram is
+    built once instead of once per window.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    change = np.zeros(len(stream) + 1, dtype=np.int64)
+    np.add.at(change, starts, 1)
+    np.add.at(change, np.minimum(starts + span, len(stream)), -1)
+    covered = np.concatenate([[0], np.cumsum(change)[:-1] > 0, [0]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(covered))
+    found: set[tuple] = set()
+    for begin, end in zip(edges[::2], edges[1::2], strict=True):
+        found |= ngrams(stream[begin:end], n)
+    return found
+
+
+def split_ngrams(dataset, vocab: Sequence[str]) -> set[tuple]:
+    """The 8-grams of a WindowDataset's windows and their targets, as token strings (`vocab[id]`)."""
+    stream = [vocab[i] for i in dataset.ids.tolist()]
+    return training_ngrams(stream, dataset.starts, dataset.seq_len + 1)
+
+
+def pitch_class_histogram(pitches: Sequence[int]) -> np.ndarray:
+    """Share of the notes in each pitch class, C first; all zeros for no notes."""
+    counts = np.bincount(np.asarray(pitches, dtype=np.int64) % 12, minlength=12).astype(float)
+    return counts / max(counts.sum(), 1.0)
+
+
+def entropy_bits(probs: np.ndarray) -> float:
+    nonzero = probs[probs > 0]
+    return 0.0 - float((nonzero * np.log2(nonzero)).sum())  # 0.0 - x, not -x: one pitch class prints 0, not -0
+
+
+def scale_consistency(histogram: np.ndarray) -> float:
+    """The largest share of notes in one major or minor scale, over all 12 roots."""
+    scales = [np.roll(np.isin(np.arange(12), steps), root) for steps in (MAJOR, MINOR) for root in range(12)]
+    return float(max(histogram[scale].sum() for scale in scales))
+
+
+def onsets(events: Sequence[NoteEvent]) -> list[set[int]]:
+    """The distinct pitches starting at each onset, in time order (tokens at one offset sound together)."""
+    starting: dict[float, set[int]] = {}
+    for event in sorted(events, key=lambda e: e.offset):
+        starting.setdefault(event.offset, set()).update(event.pitches)
+    return list(starting.values())
+
+
+def piece_features(tokens: Sequence[str], events: Sequence[NoteEvent], train_ngrams: set[tuple]) -> dict:
+    """Every feature of FEATURES for one piece: `events` are `tokens` placed in time (`note_events`)."""
+    if not tokens or len(tokens) != len(events):
+        raise ValueError(f"a piece needs one event per token and at least one token, got {len(tokens)} tokens")
+    pitches = [midi for event in events for midi in event.pitches]
+    histogram = pitch_class_histogram(pitches)
+    chords = onsets(events)
+    tops = [max(onset) for onset in chords]
+    grams = [tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1)]
+    return {
+        "pitch_range": max(pitches) - min(pitches),
+        "lowest_pitch": min(pitches),
+        "highest_pitch": max(pitches),
+        "pitches_used": len(set(pitches)),
+        "pitch_classes_used": int(np.count_nonzero(histogram)),
+        "pitch_class_histogram": histogram.tolist(),
+        "pitch_class_entropy": entropy_bits(histogram),
+        "scale_consistency": scale_consistency(histogram),
+        "polyphony": float(np.mean([len(onset) for onset in chords])),
+        "chord_share": float(np.mean([len(onset) > 1 for onset in chords])),
+        "mean_interval": float(np.abs(np.diff(tops)).mean()) if len(tops) > 1 else 0.0,
+        "distinct_tokens": len(set(tokens)),
+        "longest_run": max(len(list(run)) for _, run in itertools.groupby(tokens)),
+        "repeated": sum(a == b for a, b in itertools.pairwise(tokens)) / max(len(tokens) - 1, 1),
+        "copied_8grams": sum(g in train_ngrams for g in grams) / len(grams) if grams else 0.0,
+    }

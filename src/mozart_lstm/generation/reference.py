@@ -1,0 +1,67 @@
+"""Mozart's reference: the features of the held-out split's own music, cut into stretches as long as the
+generated pieces and placed in time with the corpus's real offsets and durations.
+
+A stretch starts at a test-split window start and stays inside one piece; stretches do not overlap. With
+the lab's `split_by=window` the test windows interleave with the training ones, so the reference is
+Mozart's music but not music the model never saw; `data.split_by=piece` holds whole pieces out.
+"""
+
+import bisect
+import itertools
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from mozart_lstm.generation.features import piece_features
+from mozart_lstm.generation.music import Timing, note_events
+
+log = logging.getLogger(__name__)
+
+
+def stretch_starts(starts: Sequence[int], piece_lengths: Sequence[int], length: int, count: int):
+    """(piece index, position in the piece) of up to `count` stretches of `length` tokens of the
+    concatenated pieces: each begins at one of `starts`, lies inside one piece and overlaps no other.
+    When more fit, `count` of them are taken evenly spread over the corpus."""
+    bounds = list(itertools.accumulate(piece_lengths, initial=0))
+    found, free_from = [], 0
+    for start in sorted(int(s) for s in starts):
+        piece = bisect.bisect_right(bounds, start) - 1
+        if start >= free_from and piece < len(piece_lengths) and start + length <= bounds[piece + 1]:
+            found.append((piece, start - bounds[piece]))
+            free_from = start + length
+    if len(found) <= count:
+        return found
+    return [found[i] for i in np.linspace(0, len(found) - 1, count).round().astype(int)]
+
+
+def reference_features(pieces, starts: Sequence[int], length: int, count: int, train_ngrams: set) -> list[dict]:
+    """The features (see `piece_features`) of up to `count` test-split stretches of `length` tokens.
+
+    `pieces` are the corpus's `Piece`s in the order their tokens were concatenated into the stream that
+    `starts` index; every stretch's time starts at 0.
+    """
+    features = []
+    for index, at in stretch_starts(starts, [len(p.tokens) for p in pieces], length, count):
+        piece = pieces[index]
+        tokens = piece.tokens[at : at + length]
+        offsets = np.asarray(piece.offsets[at : at + length], dtype=float)
+        timing = Timing(offsets - offsets[0], np.asarray(piece.durations[at : at + length], dtype=float))
+        features.append(piece_features(tokens, note_events(tokens, timing), train_ngrams))
+    return features
+
+
+def mozart_reference(datamodule, length: int, count: int, train_ngrams: set) -> list[dict]:
+    """`reference_features` of a set-up `MidiDataModule`'s test split; its pieces are re-read from the
+    token cache, which holds their timing."""
+    if count == 0:
+        return []
+    pieces = datamodule._pieces()  # the data module keeps only tokens and ids; the timing is in the pieces
+    found = reference_features(pieces, datamodule.test_set.starts.tolist(), length, count, train_ngrams)
+    if count >= 2 and len(found) < 2:
+        log.warning(
+            "Mozart's reference: %d stretch(es) of %d tokens fit inside one test piece, too few for a set "
+            "comparison (a shorter n_notes, or a corpus with longer pieces, gives more)",
+            len(found), length,
+        )  # fmt: skip
+    return found
