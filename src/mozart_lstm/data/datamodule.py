@@ -93,7 +93,8 @@ class MidiDataModule(pl.LightningDataModule):
         """The constructor arguments, to rebuild the same splits elsewhere (generation does)."""
         return dict(self.hparams)
 
-    def _pieces(self):
+    def pieces(self):
+        """The corpus as `Piece`s (tokens with their offsets and durations), read through the token cache."""
         h = self.hparams
         return load_pieces(
             h.archive, h.chord_order, h.cache_dir, h.num_parse_workers, h.max_files, h.sha256, h.url, h.data_dir
@@ -102,13 +103,13 @@ class MidiDataModule(pl.LightningDataModule):
     def prepare_data(self):
         """Download, extract and fill the token cache, once, on one process."""
         if self.vocab is None:  # after setup() the data is on disk already: skip a second pass over it
-            self._pieces()
+            self.pieces()
 
     def setup(self, stage=None):
         if self.vocab is not None:
             return
         h = self.hparams
-        pieces = self._pieces()
+        pieces = self.pieces()
         tokens = [token for piece in pieces for token in piece.tokens]
         self.vocab = Vocab(tokens)
         log.info("Tokens: %d, distinct tokens: %d, from %d files", len(tokens), len(self.vocab), len(pieces))

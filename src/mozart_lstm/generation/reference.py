@@ -56,7 +56,7 @@ def mozart_reference(datamodule, length: int, count: int, train_ngrams: set) -> 
     token cache, which holds their timing."""
     if count == 0:
         return []
-    pieces = datamodule._pieces()  # the data module keeps only tokens and ids; the timing is in the pieces
+    pieces = datamodule.pieces()  # the windows hold ids only; the timing is in the pieces
     found = reference_features(pieces, datamodule.test_set.starts.tolist(), length, count, train_ngrams)
     if count >= 2 and len(found) < 2:
         log.warning(
