@@ -10,15 +10,9 @@ import math
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from mozart_lstm.checks import is_number, is_whole
+from mozart_lstm.checks import MAX_SEED, is_number, is_positive, is_seed, is_whole
 from mozart_lstm.errors import UserError
 from mozart_lstm.memory import available_bytes, format_bytes
-
-MAX_SEED = 2**32 - 1  # numpy's seeds are unsigned 32-bit, and seed_everything seeds numpy too
-
-
-def _seed(value) -> bool:
-    return is_whole(value, minimum=0) and value <= MAX_SEED
 
 
 def _optional_whole(value) -> bool:
@@ -37,10 +31,6 @@ def _clip(value) -> bool:
     return value is None or is_number(value) and math.isfinite(value) and value >= 0
 
 
-def _finite_positive(value) -> bool:
-    return is_number(value) and 0 < value < math.inf
-
-
 def _finite_fractions(value) -> bool:
     return not isinstance(value, list | tuple) or all(not is_number(v) or math.isfinite(v) for v in value)
 
@@ -53,7 +43,7 @@ def _limit(value) -> bool:
 
 
 RULES = {
-    "seed": (_seed, f"a whole number in [0, {MAX_SEED}]"),
+    "seed": (is_seed, f"a whole number in [0, {MAX_SEED}]"),
     "torch_threads": (_optional_whole, "null or a whole number >= 1"),
     "keep_last_checkpoints": (_keep, "-1 (keep every epoch's) or a whole number >= 1"),
     "trainer.max_epochs": (is_whole, "a whole number >= 1"),
@@ -66,7 +56,7 @@ RULES = {
     "trainer.limit_val_batches": (_limit, "a fraction in (0, 1] like 0.5, or a whole number of batches >= 1"),
     "data.split": (_finite_fractions, "finite fractions summing to 1, e.g. [0.8,0.2]"),
     "data.num_parse_workers": (_optional_whole, "null (one per CPU core) or a whole number >= 1"),
-    "model.lr": (_finite_positive, "a finite number > 0"),
+    "model.lr": (is_positive, "a finite number > 0"),
 }
 # Training holds each float32 weight about four times: the weight, its gradient, RMSprop's square average, and
 # as much again for activations and temporaries. A floor: the vocabulary-sized layers are unknown before the data.
