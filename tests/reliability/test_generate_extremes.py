@@ -138,12 +138,12 @@ def test_ctrl_c_stops_with_one_line_and_no_half_written_file(generate_cfg, tmp_p
 @pytest.mark.slow
 def test_sigint_to_generate_py_exits_130(lab_file, tmp_path):
     """A real Ctrl-C: SIGINT once the progress bar shows."""
-    command = [sys.executable, "generate.py", f"ckpt={lab_file}", "n_notes=100000000", f"hydra.run.dir={tmp_path}"]
+    command = [sys.executable, "generate.py", f"ckpt={lab_file}", "n_notes=200000", f"hydra.run.dir={tmp_path}"]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
     seen = ""
     deadline = time.monotonic() + 240
-    while "generating" not in seen and time.monotonic() < deadline:
+    while "generating:" not in seen and time.monotonic() < deadline:
         seen += proc.stderr.read(1)
     proc.send_signal(signal.SIGINT)
     rest = proc.communicate(timeout=60)[1]
