@@ -9,7 +9,6 @@ import math
 
 import pytest
 
-from mozart_lstm.data import datamodule, tokenize
 from mozart_lstm.errors import UserError
 from mozart_lstm.train import run
 
@@ -69,21 +68,10 @@ REFUSED = [
 ]
 
 
-@pytest.fixture
-def no_data_access(monkeypatch):
-    """Any look for MIDI files fails the test: a refused setting must be refused before that."""
-
-    def touched(*args, **kwargs):
-        raise AssertionError("the data was read before the settings were checked")
-
-    monkeypatch.setattr(tokenize, "midi_files", touched)
-    monkeypatch.setattr(datamodule, "load_pieces", touched)
-
-
 @pytest.mark.parametrize(
     ("override", "fragment"), [row for row in REFUSED if row[1]], ids=[row[0] for row in REFUSED if row[1]]
 )
-def test_refused_before_the_data_is_read(make_train_cfg, no_data_access, override, fragment):
+def test_refused_before_the_data_is_read(make_train_cfg, no_file_access, override, fragment):
     with pytest.raises(UserError) as caught:
         run(make_train_cfg(override))
     assert fragment in str(caught.value)
