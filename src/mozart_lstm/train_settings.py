@@ -35,6 +35,22 @@ def _finite_fractions(value) -> bool:
     return not isinstance(value, list | tuple) or all(not is_number(v) or math.isfinite(v) for v in value)
 
 
+def _fraction(value) -> bool:
+    return is_number(value) and 0 <= value <= 1
+
+
+def _whole_numbers(value) -> bool:
+    return isinstance(value, list) and all(is_whole(v) for v in value)
+
+
+def _count(value) -> bool:
+    return is_whole(value, minimum=0)
+
+
+def _finite(value) -> bool:
+    return is_number(value) and math.isfinite(value)
+
+
 def _limit(value) -> bool:
     """A fraction of the batches (a float in (0, 1]) or a number of them (an int >= 1)."""
     if isinstance(value, float):
@@ -57,7 +73,15 @@ RULES = {
     "data.split": (_finite_fractions, "finite fractions summing to 1, e.g. [0.8,0.2]"),
     "data.num_parse_workers": (_optional_whole, "null (one per CPU core) or a whole number >= 1"),
     "model.lr": (is_positive, "a finite number > 0"),
+    # callbacks whose classes leave their numbers unchecked
+    "callbacks.curves.accuracy_goal": (_fraction, "a number in [0, 1]"),
+    "callbacks.baselines.contexts": (_whole_numbers, "a list of whole numbers >= 1, e.g. [10,100]"),
+    "callbacks.throughput.skip_batches": (_count, "a whole number >= 0"),
+    "callbacks.early_stopping.patience": (_count, "a whole number >= 0"),
+    "callbacks.early_stopping.min_delta": (_finite, "a finite number"),
+    "callbacks.audio_samples.every_n_epochs": (is_whole, "a whole number >= 1"),
 }
+ABSENT = object()
 # Training holds each float32 weight about four times: the weight, its gradient, RMSprop's square average, and
 # as much again for activations and temporaries. A floor: the vocabulary-sized layers are unknown before the data.
 BYTES_PER_WEIGHT = 16
@@ -85,13 +109,12 @@ def check_model_fits(model_cfg) -> None:
 
 
 def check_train_settings(cfg: DictConfig) -> None:
-    """One UserError naming the first bad key, its value and what it must be."""
+    """One UserError naming the first bad key, its value and what it must be; absent keys (a callback switched
+    off, say) are skipped."""
     for key, (valid, rule) in RULES.items():
-        section, _, name = key.rpartition(".")
-        node = cfg.get(section) if section else cfg
-        if node is None or name not in node:
+        value = OmegaConf.select(cfg, key, default=ABSENT)
+        if value is ABSENT:
             continue
-        value = node[name]
         if isinstance(value, ListConfig):
             value = OmegaConf.to_container(value)
         if not valid(value):

@@ -65,6 +65,14 @@ REFUSED = [
     ("model.lr=0", "model.lr=0: must be a finite number > 0"),
     ("model.lr=inf", "model.lr=inf: must be a finite number > 0"),
     ("model.lr=nan", "model.lr=nan: must be"),
+    # callbacks (several overrides in one row are separated by spaces)
+    ("callbacks.curves.accuracy_goal=nan", "callbacks.curves.accuracy_goal=nan: must be a number in [0, 1]"),
+    ("callbacks.baselines.contexts=[0]", "callbacks.baselines.contexts=[0]: must be a list of whole numbers >= 1"),
+    ("callbacks.baselines.contexts=[1e300]", "callbacks.baselines.contexts=[1e+300]: must be a list of whole"),
+    ("callbacks=[default,throughput] callbacks.throughput.skip_batches=-1", "skip_batches=-1: must be a whole"),
+    ("callbacks=[default,early_stopping] callbacks.early_stopping.patience=1.0", "patience=1.0: must be a whole"),
+    ("callbacks=[default,early_stopping] callbacks.early_stopping.min_delta=inf", "min_delta=inf: must be a finite"),
+    ("callbacks=[default,audio_samples] callbacks.audio_samples.every_n_epochs=0", "every_n_epochs=0: must be"),
 ]
 
 
@@ -73,7 +81,7 @@ REFUSED = [
 )
 def test_refused_before_the_data_is_read(make_train_cfg, no_file_access, override, fragment):
     with pytest.raises(UserError) as caught:
-        run(make_train_cfg(override))
+        run(make_train_cfg(*override.split()))
     assert fragment in str(caught.value)
     assert "\n" not in str(caught.value)
 
