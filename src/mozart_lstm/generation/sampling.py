@@ -60,7 +60,8 @@ class Sampler:
 
     def choose(self, log_probs: torch.Tensor, recent: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """One token id per row of `log_probs` (batch, vocab); `recent` (batch, window) are the ids in view."""
-        log_probs = log_probs.double()  # so that a temperature of 1e-300 or a penalty of 1e300 stays finite
+        # float64, so that a temperature of 1e-300 or a penalty of 1e300 stays finite (MPS has no float64)
+        log_probs = log_probs.to(torch.float32 if log_probs.device.type == "mps" else torch.float64)
         if self.repetition_penalty != 1.0:
             seen = torch.zeros_like(log_probs, dtype=torch.bool).scatter_(1, recent, True)
             log_probs = torch.where(seen, log_probs * self.repetition_penalty, log_probs)
