@@ -10,7 +10,7 @@ import pytest
 
 from heat_inverse import InputError
 from heat_inverse.heat import Grid, simulate
-from heat_inverse.problem3 import true_diffusivity
+from heat_inverse.problem3 import discrepancy_fit, true_diffusivity
 from heat_inverse.task import run
 
 NOISY = ["noise=1e-3", "noisy.samples=31"]  # the noisy experiment on its smallest grid
@@ -173,3 +173,12 @@ def test_heat_setting_extremes(heat_cfg, capsys, overrides, code, fragment):
     text += capsys.readouterr().out
     assert seen == code, text
     assert fragment in text
+
+
+def test_a_zero_noise_estimate_gives_the_unpenalised_fit_not_a_zero_division():
+    """The penalty search once divided by N sigma^2; with sigma estimated as 0 it must still answer."""
+    data = lab_like(noise=0.0)
+    grid = Grid(np.linspace(-10.0, 10.0, 11), 0.1)
+    with pytest.warns(UserWarning, match="below what any penalty allows"):
+        fit = discrepancy_fit(data, grid, 0.0, estimated=True, source="exact.npy")
+    assert fit["lambda"] == 0.0 and fit["misfit"] < 1e-12
