@@ -81,6 +81,13 @@ def solve_conductivity(f, c0, u_prime, nodes, start=1.0, breakpoints=()) -> Cond
         residual = flux * beta - slope
         return residual @ residual, 2 * flux * residual
 
+    with np.errstate(over="ignore"):
+        overflows = not np.isfinite(objective(1 / alpha0)[0])
+    if overflows:
+        raise InputError(
+            f"start={start}: so close to 0 that the optimiser's objective in beta = 1/start overflows; "
+            "use a start further from 0, e.g. 1e-100 or larger in size"
+        )
     res = minimize(
         objective,
         1 / alpha0,

@@ -22,7 +22,7 @@ class Grid:
 
     @property
     def ratio(self) -> float:
-        return self.dt / self.h**2
+        return self.dt / self.h / self.h  # h**2 would overflow for a huge x_range before the division
 
     @property
     def nu_max(self) -> float:

@@ -36,12 +36,13 @@ def p2_source(_x):
     return -1.0
 
 
+# x/eps/eps, not x/eps**2: eps**2 overflows for eps beyond 1e154, yet every finite eps > eps* is legal
 def p2_u(x, eps):
-    return x + 1 + eps * np.sin(x / eps**2)
+    return x + 1 + eps * np.sin(x / eps / eps)
 
 
 def p2_u_prime(x, eps):
-    return 1 + np.cos(x / eps**2) / eps
+    return 1 + np.cos(x / eps / eps) / eps
 
 
 def p2_exact(x, eps):
@@ -75,8 +76,10 @@ def check_eps(eps_list) -> list[float]:
     if not values:
         raise InputError(f"eps=[] is empty; {eps_rule()} (e.g. 'eps=[0.7,0.8,1.0]')")
     for value in values:
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(value):
             raise InputError(f"eps: {value!r} is not a number; {eps_rule()}")
+        if math.isinf(value):
+            raise InputError(f"eps={value}: give a finite eps (a -> 1 + x as eps -> oo; e.g. eps=1e300); {eps_rule()}")
         if value <= critical_eps():
             raise InputError(f"eps={value} is too small; {eps_rule()}")
     return [float(v) for v in values]

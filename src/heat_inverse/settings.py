@@ -8,7 +8,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from heat_inverse.errors import InputError
+from heat_inverse.problem3 import MAX_LAMBDA
 from heat_inverse.problems import check_eps
+from mozart_lstm.checks import is_whole
 
 PROBLEMS = {1, 2, 3}
 HEAT_DATA_HINT = "pass heat_data=PATH to the lab's measured_heat.npy"
@@ -29,8 +31,10 @@ class Settings:
 
 
 def _number(key, value, positive=False):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(value):
         raise InputError(f"{key}={value!r} is not a number")
+    if math.isinf(value):
+        raise InputError(f"{key}={value}: give a finite number")
     if positive and value <= 0:
         raise InputError(f"{key}={value} must be positive")
     return float(value)
@@ -54,8 +58,11 @@ def _heat(heat):
     smoothing = heat["smoothing"]
     if smoothing not in ("discrepancy", "none", None):
         smoothing = _number("heat.smoothing (discrepancy, none or a lambda >= 0)", smoothing)
-        if smoothing < 0:
-            raise InputError(f"heat.smoothing={smoothing}: a fixed lambda must be >= 0")
+        if not 0 <= smoothing <= MAX_LAMBDA:
+            raise InputError(
+                f"heat.smoothing={smoothing:g}: a fixed lambda must lie in [0, {MAX_LAMBDA:g}] "
+                "(beyond that nu is a straight line already, and the penalty overflows)"
+            )
     return {
         "x_range": (low, high),
         "dt": _number("heat.dt", heat["dt"], positive=True),
@@ -78,8 +85,9 @@ def read_settings(cfg) -> Settings:
         notes.append(f"Problem 3 skipped: {HEAT_DATA_HINT}")
     noise = raw["noise"]
     samples, seed = raw["noisy"]["samples"], raw["noisy"]["seed"]
-    if not isinstance(samples, int) or not isinstance(seed, int):
-        raise InputError(f"noisy.samples={samples!r} and noisy.seed={seed!r} must be integers")
+    for key, value in (("noisy.samples", samples), ("noisy.seed", seed)):
+        if not is_whole(value, minimum=0):
+            raise InputError(f"{key}={value!r} must be a whole number >= 0 (integers are written without a point)")
     return Settings(
         output_dir=Path(raw["output_dir"]),
         problems=problems,

@@ -30,7 +30,14 @@ def _solve(s):
     if heat_data is not None:
         heat = s.heat
         results["problem3"] = problem3(
-            heat_data, heat["x_range"], heat["dt"], heat["start"], heat["smoothing"], heat["sigma"], heat["timing"]
+            heat_data,
+            heat["x_range"],
+            heat["dt"],
+            heat["start"],
+            heat["smoothing"],
+            heat["sigma"],
+            heat["timing"],
+            source=s.heat_data,
         )
     if s.noise is not None:
         results["noisy"] = noisy_problem2(s.noise, **s.noisy)

@@ -1,9 +1,22 @@
 """Type tests for values read from configs: bool is an int subclass, and `True` must not pass as a number."""
 
+import math
+
+MAX_SEED = 2**32 - 1  # numpy's seeds are unsigned 32-bit, and seed_everything seeds numpy too
+
 
 def is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def is_positive(value) -> bool:
+    """A finite number above 0 (NaN and inf are not)."""
+    return is_number(value) and 0 < value < math.inf
+
+
 def is_whole(value, minimum: int = 1) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def is_seed(value) -> bool:
+    return is_whole(value, minimum=0) and value <= MAX_SEED

@@ -9,7 +9,8 @@ class UserError(Exception):
 
 
 def report_user_errors(task):
-    """Wrap a Hydra task so that a UserError ends the run with one line and exit code 2, not a traceback."""
+    """Wrap a Hydra task so that a UserError ends the run with one line and exit code 2, not a traceback, and
+    Ctrl-C with one line and the shell's code for it, 130. Every write is atomic, so nothing is left half-written."""
 
     @functools.wraps(task)
     def wrapper(cfg):
@@ -18,5 +19,11 @@ def report_user_errors(task):
         except UserError as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(2)
+        except KeyboardInterrupt:
+            print(
+                "interrupted (Ctrl-C): stopped; files already written are complete, none is half-written",
+                file=sys.stderr,
+            )
+            sys.exit(130)
 
     return wrapper

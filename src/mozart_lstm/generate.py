@@ -12,8 +12,9 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from mozart_lstm.checks import is_number, is_whole
+from mozart_lstm.checks import MAX_SEED, is_positive, is_seed, is_whole
 from mozart_lstm.errors import UserError
+from mozart_lstm.generation.budget import check_fits, token_bar
 from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import check_rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
@@ -44,8 +45,10 @@ def check_config(cfg: DictConfig) -> None:
             raise UserError(f"{key}={cfg[key]!r}: must be a whole number >= 1")
     if not is_whole(cfg.reference_size, minimum=0):
         raise UserError(f"reference_size={cfg.reference_size!r}: must be a whole number >= 0 (0: no reference)")
-    if not is_number(cfg.bpm) or cfg.bpm <= 0:
-        raise UserError(f"bpm={cfg.bpm!r}: must be > 0")
+    if not is_positive(cfg.bpm):
+        raise UserError(f"bpm={cfg.bpm!r}: must be a finite number > 0")
+    if not is_seed(cfg.seed):
+        raise UserError(f"seed={cfg.seed!r}: must be a whole number in [0, {MAX_SEED}]")
     try:
         check_run(cfg.n_notes, cfg.mode)
         Sampler(**sampling_options(cfg))
@@ -100,6 +103,7 @@ def run(cfg: DictConfig) -> list[dict]:
 
     device = pick_device(cfg.device)
     model, _, _ = load_model(cfg.ckpt)
+    check_fits(cfg, (model.data_settings or {}).get("seq_len", 0), model.rhythm)
     model.to(device)
     datamodule = rebuild_data(model, cfg.ckpt)
     if "empirical" in (cfg.offset, cfg.duration) and not model.rhythm:
@@ -110,7 +114,9 @@ def run(cfg: DictConfig) -> list[dict]:
     picks = torch.randint(len(test_set), (cfg.num_samples,), generator=generator)
     seeds = torch.stack([test_set[i][0] for i in picks.tolist()])
     started = time.perf_counter()
-    ids = generate_ids(model, seeds, cfg.n_notes, mode=cfg.mode, seed=cfg.seed, **sampling_options(cfg))
+    with token_bar(cfg.n_notes, cfg.num_samples) as progress:
+        options = sampling_options(cfg)
+        ids = generate_ids(model, seeds, cfg.n_notes, mode=cfg.mode, seed=cfg.seed, progress=progress, **options)
     seconds = time.perf_counter() - started
     log.info(
         "generated %d x %d tokens in %.2f s (%.0f tokens/s, mode=%s)",

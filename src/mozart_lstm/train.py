@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from mozart_lstm.errors import UserError
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
+from mozart_lstm.train_settings import check_model_fits, check_train_settings
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def _model_factory(cfg):
         check_model_settings(**factory.keywords)
     except TypeError as err:
         raise UserError(f"model: {err}") from err
+    check_model_fits(factory.keywords)
     return factory
 
 
@@ -107,6 +109,7 @@ def _loggable_hparams(trainer, model, datamodule, cfg) -> dict:
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
+    check_train_settings(cfg)
     output_dir = check_output_dir(cfg.paths.output_dir)
     make_model = _model_factory(cfg)
     ckpt_path = cfg.get("ckpt_path")
@@ -131,7 +134,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
     hparams = _loggable_hparams(trainer, model, datamodule, cfg)
     for logger in trainer.loggers:
         logger.log_hyperparams(hparams)  # into hparams.yaml, which Lightning writes at fit start
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    except MisconfigurationException as err:  # settings Lightning can judge only once it sees the data
+        raise UserError(f"trainer: {' '.join(str(err).split())}") from err
     metrics = final_metrics(trainer)
     if full_test is not None:
         trainer.test(model, datamodule=datamodule)

@@ -8,8 +8,8 @@ import pytest
 pytestmark = pytest.mark.slow  # subprocesses
 
 FORBIDDEN = ("torch", "pytorch_lightning", "lightning", "music21")
-# The one piece shared with the music package: its standard-library-only atomic writes.
-SHARED = {"mozart_lstm", "mozart_lstm.fileio"}
+# The pieces shared with the music package, all standard library only: atomic writes, type tests, free memory.
+SHARED = {"mozart_lstm", "mozart_lstm.fileio", "mozart_lstm.checks", "mozart_lstm.memory"}
 
 
 @pytest.fixture(scope="module")

@@ -7,21 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mozart_lstm.data import MidiDataModule, datamodule, tokenize
+from mozart_lstm.data import MidiDataModule
 from mozart_lstm.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def no_file_access(monkeypatch):
-    """Any look for MIDI files fails the test: settings must be refused before that."""
-
-    def touched(*args, **kwargs):
-        raise AssertionError("the data was touched before the settings were checked")
-
-    monkeypatch.setattr(tokenize, "midi_files", touched)
-    monkeypatch.setattr(datamodule, "load_pieces", touched)
 
 
 BAD_SETTINGS = [

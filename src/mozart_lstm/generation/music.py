@@ -11,10 +11,14 @@ from pathlib import Path
 import numpy as np
 from music21 import chord, instrument, note, pitch, stream
 
+from mozart_lstm.checks import is_positive
 from mozart_lstm.fileio import atomic_path
 
 OFFSETS = ("fixed", "empirical")
 DURATIONS = ("fixed", "empirical")
+# A MIDI time step holds at most 2^28 ticks, 26630 quarters at music21's 10080 ticks per quarter; 1000 quarters
+# (over 8 minutes at 120 bpm) is far beyond music and well inside that.
+MAX_QUARTERS = 1000
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,12 @@ def check_rhythm(offset, offset_step, duration, duration_value):
         raise ValueError(f"offset must be one of {OFFSETS}, got {offset!r}")
     if duration not in DURATIONS:
         raise ValueError(f"duration must be one of {DURATIONS}, got {duration!r}")
-    if not isinstance(offset_step, int | float) or offset_step <= 0:
-        raise ValueError(f"offset_step must be > 0 (quarter lengths), got {offset_step!r}")
-    if duration_value is not None and (not isinstance(duration_value, int | float) or duration_value <= 0):
-        raise ValueError(f"duration_value must be > 0 (quarter lengths) or null, got {duration_value!r}")
+    if not is_positive(offset_step) or offset_step > MAX_QUARTERS:
+        raise ValueError(f"offset_step must be in (0, {MAX_QUARTERS}] (quarter lengths), got {offset_step!r}")
+    if duration_value is not None and (not is_positive(duration_value) or duration_value > MAX_QUARTERS):
+        raise ValueError(
+            f"duration_value must be in (0, {MAX_QUARTERS}] (quarter lengths) or null, got {duration_value!r}"
+        )
 
 
 def to_music21(token: str):

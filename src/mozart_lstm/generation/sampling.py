@@ -8,12 +8,13 @@ that start from a zero state, while the carried state remembers the whole piece 
 prediction (from the seed window) is exactly the windowed one; later ones drift apart.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-from mozart_lstm.checks import is_number, is_whole
+from mozart_lstm.checks import is_number, is_positive, is_whole
 
 MODES = ("window", "stateful")
 SAMPLINGS = ("argmax", "temperature")
@@ -39,10 +40,7 @@ class Sampler:
         top_k, top_p = self.top_k, self.top_p
         problems = [
             (self.sampling not in SAMPLINGS, f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}"),
-            (
-                not is_number(self.temperature) or self.temperature <= 0,
-                f"temperature must be > 0, got {self.temperature!r}",
-            ),
+            (not is_positive(self.temperature), f"temperature must be a finite number > 0, got {self.temperature!r}"),
             (
                 top_k is not None and not is_whole(top_k),
                 f"top_k must be an integer >= 1 or null, got {top_k!r}",
@@ -52,8 +50,8 @@ class Sampler:
                 f"top_p must be in (0, 1] or null, got {top_p!r}",
             ),
             (
-                not is_number(self.repetition_penalty) or self.repetition_penalty < 1,
-                f"repetition_penalty must be >= 1 (1 turns it off), got {self.repetition_penalty!r}",
+                not (is_number(self.repetition_penalty) and 1 <= self.repetition_penalty < math.inf),
+                f"repetition_penalty must be a finite number >= 1 (1 turns it off), got {self.repetition_penalty!r}",
             ),
         ]
         for bad, message in problems:
@@ -62,7 +60,8 @@ class Sampler:
 
     def choose(self, log_probs: torch.Tensor, recent: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """One token id per row of `log_probs` (batch, vocab); `recent` (batch, window) are the ids in view."""
-        log_probs = log_probs.float()
+        # float64, so that a temperature of 1e-300 or a penalty of 1e300 stays finite (MPS has no float64)
+        log_probs = log_probs.to(torch.float32 if log_probs.device.type == "mps" else torch.float64)
         if self.repetition_penalty != 1.0:
             seen = torch.zeros_like(log_probs, dtype=torch.bool).scatter_(1, recent, True)
             log_probs = torch.where(seen, log_probs * self.repetition_penalty, log_probs)
@@ -96,13 +95,14 @@ def generate_ids(
     mode: str = "window",
     window: int | None = None,
     seed: int | None = 0,
+    progress=None,
     **sampling,
 ) -> torch.Tensor:
     """Continue every row of `seed_ids` (batch, seq) by `n_notes` tokens; return (batch, seq + n_notes).
 
     The rows are generated together as one batch. `mode="window"` feeds the last `window` tokens
     (None: the seed's length) at every step. `sampling` takes the fields of `Sampler`; `seed` seeds
-    the draws of `sampling="temperature"`.
+    the draws of `sampling="temperature"`. `progress`, when given, wraps the iterable of steps (a tqdm bar).
     """
     check_run(n_notes, mode)
     sampler = Sampler(**sampling)
@@ -119,7 +119,7 @@ def generate_ids(
     model.eval()
     try:
         log_probs, hidden = model(ids[:, -window:])
-        for step in range(n_notes):
+        for step in range(n_notes) if progress is None else progress(range(n_notes)):
             if step and mode == "window":
                 log_probs, _ = model(ids[:, -window:])
             elif step:

@@ -1,0 +1,74 @@
+"""Before a long generation: will what it holds fit in memory? While it runs: a progress bar.
+
+The estimate is a floor built from measured costs: music21 holds about 12 KB per note while it builds and
+writes a MIDI file (measured on 4000 tokens), the WAV is mixed in float64 and copied to float32, and the
+generated ids live as int64 (copied once per step) and then as Python lists.
+"""
+
+import contextlib
+
+from tqdm import tqdm
+
+from mozart_lstm.errors import UserError
+from mozart_lstm.memory import available_bytes, format_bytes
+
+MIDI_BYTES_PER_TOKEN = 12_000
+ID_BYTES_PER_TOKEN = 2 * 8 + 44  # int64 twice (torch.cat), then a Python int and a list slot per token
+WAV_BYTES_PER_SAMPLE = 8 + 4
+SHOW_AFTER_S = 1.0  # quicker runs show no bar
+
+
+def mean_gap(offset: str, offset_step: float, rhythm: dict | None) -> float:
+    """Quarter lengths between consecutive notes, on average."""
+    if offset == "empirical" and rhythm:
+        gaps = rhythm["offset_gaps"]
+        return sum(v * p for v, p in zip(gaps["values"], gaps["probs"], strict=True))
+    return offset_step
+
+
+def generation_bytes(num_samples, tokens, seconds_per_token, sample_rate, wav) -> float:
+    """What the run holds at its peak: every sample's ids, plus one sample's MIDI and WAV being written."""
+    held_ids = float(num_samples) * tokens * ID_BYTES_PER_TOKEN
+    one_piece = float(tokens) * MIDI_BYTES_PER_TOKEN
+    if wav:
+        one_piece += float(tokens) * seconds_per_token * sample_rate * WAV_BYTES_PER_SAMPLE
+    return held_ids + one_piece
+
+
+def check_fits(cfg, seed_tokens: int, rhythm: dict | None) -> None:
+    """One UserError, naming n_notes and num_samples and the estimate, when the run cannot fit in free memory."""
+    seconds_per_token = mean_gap(cfg.offset, cfg.offset_step, rhythm) * 60.0 / cfg.bpm
+    tokens = seed_tokens + cfg.n_notes
+    needed = generation_bytes(cfg.num_samples, tokens, seconds_per_token, cfg.sample_rate, cfg.wav)
+    free = available_bytes()
+    if free is not None and needed > free:
+        raise UserError(
+            f"n_notes={cfg.n_notes} with num_samples={cfg.num_samples}: generating and writing them needs about "
+            f"{format_bytes(needed)}, more than the {format_bytes(free)} free here; "
+            "lower n_notes or num_samples" + (" (or set wav=false)" if cfg.wav else "")
+        )
+
+
+@contextlib.contextmanager
+def token_bar(n_notes: int, num_samples: int):
+    """Yield a wrapper for generate_ids' step loop that drives a progress bar on stderr: tokens done over all
+    samples, tokens/s and the time left. The bar is closed on the way out, Ctrl-C included, so that a message
+    after it starts on a line of its own."""
+    bar = tqdm(
+        total=n_notes,
+        desc="generating",
+        unit=" tokens",
+        unit_scale=num_samples if num_samples > 1 else True,  # a number scales the counts; True: k, M, G
+        delay=SHOW_AFTER_S,
+        dynamic_ncols=True,
+    )
+
+    def progress(steps):
+        for step in steps:
+            yield step
+            bar.update(1)
+
+    try:
+        yield progress
+    finally:
+        bar.close()

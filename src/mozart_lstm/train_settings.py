@@ -1,0 +1,122 @@
+"""The training run's numeric settings, checked before anything is read or built: the top level and trainer.*,
+the few data.* and model.* limits their constructors leave open, and whether the network fits in memory.
+
+The data and model groups check the rest in their constructors. Integer settings take integers only: 5.0 is
+refused with a message rather than silently truncated, because for Lightning's limit_*_batches 1.0 (all of an
+epoch) and 1 (one batch) mean different things.
+"""
+
+import math
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from mozart_lstm.checks import MAX_SEED, is_number, is_positive, is_seed, is_whole
+from mozart_lstm.errors import UserError
+from mozart_lstm.memory import available_bytes, format_bytes
+
+
+def _optional_whole(value) -> bool:
+    return value is None or is_whole(value)
+
+
+def _keep(value) -> bool:
+    return is_whole(value) or (value == -1 and isinstance(value, int) and not isinstance(value, bool))
+
+
+def _devices(value) -> bool:
+    return not is_number(value) or is_whole(value)  # "auto" and lists are Lightning's to check
+
+
+def _clip(value) -> bool:
+    return value is None or is_number(value) and math.isfinite(value) and value >= 0
+
+
+def _finite_fractions(value) -> bool:
+    return not isinstance(value, list | tuple) or all(not is_number(v) or math.isfinite(v) for v in value)
+
+
+def _fraction(value) -> bool:
+    return is_number(value) and 0 <= value <= 1
+
+
+def _whole_numbers(value) -> bool:
+    return isinstance(value, list) and all(is_whole(v) for v in value)
+
+
+def _count(value) -> bool:
+    return is_whole(value, minimum=0)
+
+
+def _finite(value) -> bool:
+    return is_number(value) and math.isfinite(value)
+
+
+def _limit(value) -> bool:
+    """A fraction of the batches (a float in (0, 1]) or a number of them (an int >= 1)."""
+    if isinstance(value, float):
+        return 0 < value <= 1
+    return is_whole(value)
+
+
+RULES = {
+    "seed": (is_seed, f"a whole number in [0, {MAX_SEED}]"),
+    "torch_threads": (_optional_whole, "null or a whole number >= 1"),
+    "keep_last_checkpoints": (_keep, "-1 (keep every epoch's) or a whole number >= 1"),
+    "trainer.max_epochs": (is_whole, "a whole number >= 1"),
+    "trainer.num_nodes": (is_whole, "a whole number >= 1"),
+    "trainer.devices": (_devices, "a whole number >= 1, a list of device ids or auto"),
+    "trainer.gradient_clip_val": (_clip, "null or a finite number >= 0 (0 turns clipping off)"),
+    "trainer.check_val_every_n_epoch": (is_whole, "a whole number >= 1"),
+    "trainer.log_every_n_steps": (is_whole, "a whole number >= 1"),
+    "trainer.limit_train_batches": (_limit, "a fraction in (0, 1] like 0.5, or a whole number of batches >= 1"),
+    "trainer.limit_val_batches": (_limit, "a fraction in (0, 1] like 0.5, or a whole number of batches >= 1"),
+    "data.split": (_finite_fractions, "finite fractions summing to 1, e.g. [0.8,0.2]"),
+    "data.num_parse_workers": (_optional_whole, "null (one per CPU core) or a whole number >= 1"),
+    "model.lr": (is_positive, "a finite number > 0"),
+    # callbacks whose classes leave their numbers unchecked
+    "callbacks.curves.accuracy_goal": (_fraction, "a number in [0, 1]"),
+    "callbacks.baselines.contexts": (_whole_numbers, "a list of whole numbers >= 1, e.g. [10,100]"),
+    "callbacks.throughput.skip_batches": (_count, "a whole number >= 0"),
+    "callbacks.early_stopping.patience": (_count, "a whole number >= 0"),
+    "callbacks.early_stopping.min_delta": (_finite, "a finite number"),
+    "callbacks.audio_samples.every_n_epochs": (is_whole, "a whole number >= 1"),
+}
+ABSENT = object()
+# Training holds each float32 weight about four times: the weight, its gradient, RMSprop's square average, and
+# as much again for activations and temporaries. A floor: the vocabulary-sized layers are unknown before the data.
+BYTES_PER_WEIGHT = 16
+
+
+def lstm_weights(embedding_dim, hidden_size, num_layers, linear_sizes, **_) -> int:
+    """The network's weights without the vocabulary-sized embedding and output layer."""
+    first = 4 * hidden_size * (embedding_dim + hidden_size + 2)
+    later = (num_layers - 1) * 4 * hidden_size * (2 * hidden_size + 2)
+    sizes = [hidden_size, *linear_sizes]
+    head = sum(a * b + 3 * b for a, b in zip(sizes, sizes[1:], strict=False))
+    return first + later + head
+
+
+def check_model_fits(model_cfg) -> None:
+    """Refuse a network that cannot fit in the memory free now; checked after the model's own settings."""
+    needed = BYTES_PER_WEIGHT * lstm_weights(**model_cfg)
+    free = available_bytes()
+    if free is not None and needed > free:
+        sizes = ", ".join(f"{key}={model_cfg[key]}" for key in ("embedding_dim", "hidden_size", "num_layers"))
+        raise UserError(
+            f"model ({sizes}): training it needs about {format_bytes(needed)} (weights, gradients, optimizer "
+            f"state), more than the {format_bytes(free)} free here; use a smaller model.hidden_size"
+        )
+
+
+def check_train_settings(cfg: DictConfig) -> None:
+    """One UserError naming the first bad key, its value and what it must be; absent keys (a callback switched
+    off, say) are skipped."""
+    for key, (valid, rule) in RULES.items():
+        value = OmegaConf.select(cfg, key, default=ABSENT)
+        if value is ABSENT:
+            continue
+        if isinstance(value, ListConfig):
+            value = OmegaConf.to_container(value)
+        if not valid(value):
+            hint = " (integers are written without a point)" if isinstance(value, float) and value.is_integer() else ""
+            raise UserError(f"{key}={value!r}: must be {rule}{hint}")

@@ -1,0 +1,152 @@
+"""generate.py at the extremes: every numeric option (override -> exit code, message fragment), memory that
+cannot fit, the progress bar, and Ctrl-C.
+
+Exit code 2 is a UserError, printed by generate.py as one `error:` line; 0 is a finished run. Integer options
+refuse floats such as 5.0 (a one-line message); real ones take integers.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mozart_lstm.errors import UserError, report_user_errors
+from mozart_lstm.generate import run
+from mozart_lstm.generation import budget, sampling
+
+REPO = Path(__file__).resolve().parents[2]
+HUGE_INT = 10**12
+
+REFUSED = [
+    ("n_notes=0", "n_notes must be an integer >= 1, got 0"),
+    ("n_notes=-1", "n_notes must be an integer >= 1, got -1"),
+    ("n_notes=5.0", "n_notes must be an integer >= 1, got 5.0"),
+    ("n_notes=1e300", "n_notes must be an integer >= 1, got 1e+300"),
+    ("n_notes=nan", "n_notes must be an integer >= 1, got nan"),
+    ("n_notes=inf", "n_notes must be an integer >= 1, got inf"),
+    (f"n_notes={HUGE_INT}", f"n_notes={HUGE_INT} with num_samples=1: generating and writing them needs about"),
+    ("num_samples=0", "num_samples=0: must be a whole number >= 1"),
+    ("num_samples=2.0", "num_samples=2.0: must be a whole number >= 1"),
+    (f"num_samples={HUGE_INT}", f"n_notes=5 with num_samples={HUGE_INT}: generating and writing them needs"),
+    ("seed=-1", "seed=-1: must be a whole number in [0, 4294967295]"),
+    ("seed=1.0", "seed=1.0: must be a whole number"),
+    ("seed=4294967296", "seed=4294967296: must be a whole number"),
+    ("temperature=0", "temperature must be a finite number > 0, got 0"),
+    ("temperature=-1", "temperature must be a finite number > 0, got -1"),
+    ("temperature=nan", "temperature must be a finite number > 0, got nan"),
+    ("temperature=inf", "temperature must be a finite number > 0, got inf"),
+    ("top_k=0", "top_k must be an integer >= 1 or null, got 0"),
+    ("top_k=5.0", "top_k must be an integer >= 1 or null, got 5.0"),
+    ("top_p=0", "top_p must be in (0, 1] or null, got 0"),
+    ("top_p=nan", "top_p must be in (0, 1] or null, got nan"),
+    ("top_p=1e300", "top_p must be in (0, 1] or null, got 1e+300"),
+    ("repetition_penalty=0.5", "repetition_penalty must be a finite number >= 1"),
+    ("repetition_penalty=nan", "repetition_penalty must be a finite number >= 1 (1 turns it off), got nan"),
+    ("repetition_penalty=inf", "repetition_penalty must be a finite number >= 1 (1 turns it off), got inf"),
+    ("offset_step=0", "offset_step must be in (0, 1000] (quarter lengths), got 0"),
+    ("offset_step=nan", "offset_step must be in (0, 1000] (quarter lengths), got nan"),
+    ("offset_step=1e300", "offset_step must be in (0, 1000] (quarter lengths), got 1e+300"),
+    ("duration_value=-1", "duration_value must be in (0, 1000] (quarter lengths) or null, got -1"),
+    ("duration_value=inf", "duration_value must be in (0, 1000] (quarter lengths) or null, got inf"),
+    ("bpm=0", "bpm=0: must be a finite number > 0"),
+    ("bpm=nan", "bpm=nan: must be a finite number > 0"),
+    ("bpm=inf", "bpm=inf: must be a finite number > 0"),
+    ("bpm=1e-300", "n_notes=5 with num_samples=1: generating and writing them needs about"),  # a WAV of ages
+    ("sample_rate=0", "sample_rate=0: must be a whole number >= 1"),
+    ("sample_rate=22050.0", "sample_rate=22050.0: must be a whole number >= 1"),
+    (f"sample_rate={HUGE_INT * 10**6}", "(or set wav=false)"),
+]
+
+
+@pytest.fixture
+def lab_file(tiny_ckpt):
+    return tiny_ckpt.parent / "lab_epoch_002.pt"
+
+
+@pytest.fixture
+def generate_cfg(compose_cfg, tmp_path, lab_file):
+    return lambda *overrides: compose_cfg(
+        "generate", [f"paths.output_dir={tmp_path}", f"ckpt={lab_file}", "n_notes=5", *overrides]
+    )
+
+
+@pytest.mark.parametrize(("override", "fragment"), REFUSED, ids=[row[0] for row in REFUSED])
+def test_refused_in_one_line(generate_cfg, tmp_path, override, fragment):
+    with pytest.raises(UserError) as caught:
+        run(generate_cfg(override))
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert not list(tmp_path.glob("*.mid"))
+
+
+QUIET = ["wav=false", "piano_roll=false"]
+ANSWERED = [
+    ["sampling=temperature", "temperature=1e-300", "top_k=1000000000000", "seed=4294967295"],
+    ["sampling=temperature", "temperature=1e300", "top_p=1e-300", "repetition_penalty=1e300"],
+    ["offset_step=1e-300", "duration_value=1000", "bpm=1e300"],
+]
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+@pytest.mark.parametrize("overrides", ANSWERED, ids=[" ".join(row) for row in ANSWERED])
+def test_legal_extremes_compose(generate_cfg, overrides):
+    (result,) = run(generate_cfg(*QUIET, *overrides))
+    assert len(result["tokens"]) == 8 + 5  # the tiny model's 8-token seed window and 5 generated
+    assert result["paths"]["midi"].stat().st_size > 0
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+def test_a_long_generation_shows_tokens_rate_and_time_left(generate_cfg, monkeypatch, capsys):
+    monkeypatch.setattr(budget, "SHOW_AFTER_S", 0)
+    run(generate_cfg(*QUIET, "n_notes=40", "num_samples=2"))
+    bar = capsys.readouterr().err
+    assert "generating" in bar and "80/80 [" in bar  # 40 steps of 2 samples: tokens over both
+    assert "tokens/s]" in bar and "<00:00" in bar  # the rate and the time left
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+@pytest.mark.parametrize("where", ["while generating", "while writing the wav"])
+def test_ctrl_c_stops_with_one_line_and_no_half_written_file(generate_cfg, tmp_path, monkeypatch, capsys, where):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if where == "while generating":
+        monkeypatch.setattr(sampling.Sampler, "choose", interrupt)
+    else:
+        from mozart_lstm import generate
+        from mozart_lstm.fileio import atomic_path
+
+        def half_a_wav(path, *args):
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(b"RIFF....")
+                interrupt()
+
+        monkeypatch.setattr(generate, "write_wav", half_a_wav)
+    with pytest.raises(SystemExit) as stopped:
+        report_user_errors(run)(generate_cfg("piano_roll=false"))
+    assert stopped.value.code == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("interrupted (Ctrl-C)") and "Traceback" not in "".join(err)
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == ([] if where == "while generating" else ["mozart.mid"])
+
+
+@pytest.mark.slow
+def test_sigint_to_generate_py_exits_130(lab_file, tmp_path):
+    """A real Ctrl-C: SIGINT once the progress bar shows."""
+    command = [sys.executable, "generate.py", f"ckpt={lab_file}", "n_notes=200000", f"hydra.run.dir={tmp_path}"]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    deadline = time.monotonic() + 240
+    while "generating:" not in seen and time.monotonic() < deadline:
+        seen += proc.stderr.read(1)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, seen + rest
+    assert "Traceback" not in rest and rest.strip().splitlines()[-1].startswith("interrupted (Ctrl-C)")
+    assert not list(tmp_path.glob("mozart*")) and not list(tmp_path.glob(".*.tmp"))
