@@ -174,3 +174,11 @@ def test_a_finished_run_evaluates_the_whole_split_when_resumed(make_train_cfg, t
     asked = run(make_train_cfg(*FAST, f"ckpt_path={last}", out="asked"))
     assert set(asked) == {key for key in finished if key.startswith("test_full/")}
     assert asked == pytest.approx({key: finished[key] for key in asked})
+
+
+def test_a_spaced_epoch_never_ends_on_a_single_window_batch():
+    """BatchNorm cannot train on one window: such a last batch is dropped, any other short one kept."""
+    ids, datasets = toy_split(split=(0.8, 0.2))
+    per_epoch = -(-len(datasets[0]) // SEQ_LEN)
+    loader = make_loader(datasets[0], batch_size=per_epoch - 1, train=True, spacing=SEQ_LEN)
+    assert [len(y) for _, y in loader] == [per_epoch - 1]

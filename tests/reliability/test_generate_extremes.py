@@ -56,6 +56,9 @@ REFUSED = [
     ("bpm=nan", "bpm=nan: must be a finite number > 0"),
     ("bpm=inf", "bpm=inf: must be a finite number > 0"),
     ("bpm=1e-300", "n_notes=5 with num_samples=1: generating and writing them needs about"),  # a WAV of ages
+    ("reference_size=-1", "reference_size=-1: must be a whole number >= 0 (0: no reference)"),
+    ("reference_size=2.0", "reference_size=2.0: must be a whole number >= 0 (0: no reference)"),
+    ("reference_size=nan", "reference_size=nan: must be a whole number >= 0 (0: no reference)"),
     ("sample_rate=0", "sample_rate=0: must be a whole number >= 1"),
     ("sample_rate=22050.0", "sample_rate=22050.0: must be a whole number >= 1"),
     (f"sample_rate={HUGE_INT * 10**6}", "(or set wav=false)"),
@@ -88,6 +91,7 @@ ANSWERED = [
     ["sampling=temperature", "temperature=1e-300", "top_k=1000000000000", "seed=4294967295"],
     ["sampling=temperature", "temperature=1e300", "top_p=1e-300", "repetition_penalty=1e300"],
     ["offset_step=1e-300", "duration_value=1000", "bpm=1e300"],
+    [f"reference_size={HUGE_INT}"],  # as many test-split stretches as there are
 ]
 
 

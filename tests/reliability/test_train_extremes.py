@@ -54,6 +54,12 @@ REFUSED = [
     ("data.split=[nan,0.5]", "data.split=[nan, 0.5]: must be finite fractions"),
     ("data.split=[inf,-inf]", "data.split=[inf, -inf]: must be finite fractions"),
     ("data.split=[1e-300,1.0]", None),  # legal: refused later for leaving the train split empty
+    ("data.train_spacing=0", "data.train_spacing must be an integer of at least 1 (1: every window), got 0"),
+    ("data.train_spacing=8.0", "data.train_spacing must be an integer of at least 1 (1: every window), got 8.0"),
+    ("data.train_spacing=inf", "data.train_spacing must be an integer of at least 1 (1: every window), got inf"),
+    ("data.eval_windows=0", "data.eval_windows must be null (the whole split) or at least 1, got 0"),
+    ("data.eval_windows=2.0", "data.eval_windows must be null (the whole split) or at least 1, got 2.0"),
+    ("data.eval_windows=nan", "data.eval_windows must be null (the whole split) or at least 1, got nan"),
     # model
     ("model.hidden_size=0", "model.hidden_size=0: must be a whole number >= 1"),
     ("model.hidden_size=16.0", "model.hidden_size=16.0: must be a whole number >= 1"),
@@ -65,6 +71,7 @@ REFUSED = [
     ("model.lr=0", "model.lr=0: must be a finite number > 0"),
     ("model.lr=inf", "model.lr=inf: must be a finite number > 0"),
     ("model.lr=nan", "model.lr=nan: must be"),
+    ("model.objective=0", "model.objective=0: must be one of last, all"),
     # callbacks (several overrides in one row are separated by spaces)
     ("callbacks.curves.accuracy_goal=nan", "callbacks.curves.accuracy_goal=nan: must be a number in [0, 1]"),
     ("callbacks.baselines.contexts=[0]", "callbacks.baselines.contexts=[0]: must be a list of whole numbers >= 1"),
@@ -91,6 +98,9 @@ ANSWERED = [
     (["trainer.limit_train_batches=1e-300"], 2, "trainer: You requested to check 1e-300 of the `train_dataloader`"),
     (["data.split=[1e-300,1.0]"], 2, "too few to give every part of data.split=[1e-300, 1.0] a window"),
     ([f"data.batch_size={HUGE_INT}"], 2, f"data.batch_size={HUGE_INT} exceeds the"),
+    ([f"data.train_spacing={HUGE_INT}"], 2, f"data.train_spacing={HUGE_INT} leaves 1 of the"),
+    (["model.objective=all", "data.train_spacing=70", f"data.eval_windows={HUGE_INT}"], 0, "test_full/acc"),
+    (["model.objective=all", "data.train_spacing=8", "data.eval_windows=1"], 0, "test_full/acc"),
     ([f"keep_last_checkpoints={HUGE_INT}", "trainer.gradient_clip_val=1e300", "model.lr=1e-300"], 0, "train/loss"),
     (["trainer.limit_train_batches=1", "trainer.limit_val_batches=1.0", "seed=4294967295"], 0, "train/loss"),
 ]

@@ -124,7 +124,13 @@ class MidiDataModule(pl.LightningDataModule):
         if h.train_targets == "all":
             stream = held_out_targets(self.train_set.ids, datasets[1:])
             self.train_set = WindowDataset(self.train_set.ids, self.train_set.starts, h.seq_len, stream)
-        if len(self.train_set) < h.batch_size:
+        per_epoch = -(-len(self.train_set) // h.train_spacing)
+        if per_epoch < 2:
+            raise UserError(
+                f"data.train_spacing={h.train_spacing} leaves {per_epoch} of the {len(self.train_set)} training "
+                "windows per epoch: lower it (data.seq_len is the usual value)"
+            )
+        if h.train_spacing == 1 and len(self.train_set) < h.batch_size:
             raise UserError(
                 f"data.batch_size={h.batch_size} exceeds the {len(self.train_set)} training windows: "
                 "lower it or use more files"

@@ -182,15 +182,18 @@ def make_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, spa
     """The lab's loaders: training shuffled with drop_last, evaluation in order.
 
     A training `spacing` above 1 draws every spacing-th window per epoch (SpacedEpochSampler) and keeps the
-    last short batch, so that each of its labels is scored once per epoch.
+    last short batch, so that each of its labels is scored once per epoch (unless it holds one window).
     """
     spaced = train and spacing > 1
+    sampler = SpacedEpochSampler(dataset.starts, spacing, seed) if spaced else None
+    # a last batch of a single window would stop training: BatchNorm needs two values per channel
+    single_last = spaced and len(sampler) % batch_size == 1
     return DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=train and not spaced,
-        sampler=SpacedEpochSampler(dataset.starts, spacing, seed) if spaced else None,
-        drop_last=train and not spaced,
+        sampler=sampler,
+        drop_last=train and (not spaced or single_last),
         num_workers=num_workers,
         collate_fn=collate_batch,
         persistent_workers=num_workers > 0,
