@@ -214,6 +214,7 @@ def test_experiments(compose_preset, experiment, expected):
         assert "audio_samples" in cfg.callbacks and "model_checkpoint" in cfg.callbacks
     if experiment == "fast":
         assert list(cfg.data.split) == [0.8, 0.2] and cfg.callbacks.early_stopping.monitor == "test/loss"
+        assert cfg.keep_last_checkpoints == 3 and cfg.callbacks.model_checkpoint.save_top_k == 3
     if experiment == "lab_v2":
         assert list(cfg.data.split) == [0.7, 0.15, 0.15] and cfg.data.eval_batch_size == 32
 
