@@ -1,5 +1,5 @@
-"""The training run's numeric settings, checked before anything is read or built: the top level and trainer.*,
-the few data.* and model.* limits their constructors leave open, and whether the network fits in memory.
+"""The training run's numeric settings, checked before anything is read or built: the top level, trainer.*,
+data.num_parse_workers, the callbacks' numbers, and whether the network fits in memory.
 
 The data and model groups check the rest in their constructors. Integer settings take integers only: 5.0 is
 refused with a message rather than silently truncated, because for Lightning's limit_*_batches 1.0 (all of an
@@ -10,7 +10,7 @@ import math
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from mozart_lstm.checks import MAX_SEED, is_number, is_positive, is_seed, is_whole
+from mozart_lstm.checks import MAX_SEED, is_number, is_seed, is_whole
 from mozart_lstm.errors import UserError
 from mozart_lstm.memory import available_bytes, format_bytes
 
@@ -29,10 +29,6 @@ def _devices(value) -> bool:
 
 def _clip(value) -> bool:
     return value is None or is_number(value) and math.isfinite(value) and value >= 0
-
-
-def _finite_fractions(value) -> bool:
-    return not isinstance(value, list | tuple) or all(not is_number(v) or math.isfinite(v) for v in value)
 
 
 def _fraction(value) -> bool:
@@ -70,9 +66,7 @@ RULES = {
     "trainer.log_every_n_steps": (is_whole, "a whole number >= 1"),
     "trainer.limit_train_batches": (_limit, "a fraction in (0, 1] like 0.5, or a whole number of batches >= 1"),
     "trainer.limit_val_batches": (_limit, "a fraction in (0, 1] like 0.5, or a whole number of batches >= 1"),
-    "data.split": (_finite_fractions, "finite fractions summing to 1, e.g. [0.8,0.2]"),
     "data.num_parse_workers": (_optional_whole, "null (one per CPU core) or a whole number >= 1"),
-    "model.lr": (is_positive, "a finite number > 0"),
     # callbacks whose classes leave their numbers unchecked
     "callbacks.curves.accuracy_goal": (_fraction, "a number in [0, 1]"),
     "callbacks.baselines.contexts": (_whole_numbers, "a list of whole numbers >= 1, e.g. [10,100]"),

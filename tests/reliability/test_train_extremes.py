@@ -51,8 +51,8 @@ REFUSED = [
     ("data.max_files=0", "data.max_files must be null or at least 1, got 0"),
     ("data.num_workers=-1", "data.num_workers must be at least 0, got -1"),
     ("data.num_parse_workers=0", "data.num_parse_workers=0: must be null (one per CPU core)"),
-    ("data.split=[nan,0.5]", "data.split=[nan, 0.5]: must be finite fractions"),
-    ("data.split=[inf,-inf]", "data.split=[inf, -inf]: must be finite fractions"),
+    ("data.split=[nan,0.5]", "data.split=[nan, 0.5] must be 2 finite fractions (train, test) or 3"),
+    ("data.split=[inf,-inf]", "data.split=[inf, -inf] must be 2 finite fractions (train, test) or 3"),
     ("data.split=[1e-300,1.0]", None),  # legal: refused later for leaving the train split empty
     ("data.train_spacing=0", "data.train_spacing must be an integer of at least 1 (1: every window), got 0"),
     ("data.train_spacing=8.0", "data.train_spacing must be an integer of at least 1 (1: every window), got 8.0"),

@@ -5,6 +5,7 @@ a batch is gathered with one indexing operation.
 """
 
 import logging
+import math
 from collections.abc import Sequence
 
 import torch
@@ -107,9 +108,11 @@ def validate_split(split) -> list[float]:
         fractions = [float(f) for f in split]
     except (TypeError, ValueError):
         fractions = None
-    if not fractions or len(fractions) not in (2, 3) or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
+    finite = fractions and all(math.isfinite(f) for f in fractions)
+    if not finite or len(fractions) not in (2, 3) or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
         raise UserError(
-            f"data.split={split} must be 2 fractions (train, test) or 3 (train, val, test), each above 0, summing to 1"
+            f"data.split={split} must be 2 finite fractions (train, test) or 3 (train, val, test), each above 0, "
+            "summing to 1"
         )
     return fractions
 

@@ -6,7 +6,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from mozart_lstm.checks import is_number, is_whole
+from mozart_lstm.checks import is_number, is_positive, is_whole
 from mozart_lstm.errors import UserError
 from mozart_lstm.models.network import MozartLSTM
 
@@ -49,8 +49,8 @@ def check_model_settings(
         raise UserError("model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]")
     if not is_number(dropout) or not 0 <= dropout < 1:
         raise UserError(f"model.dropout={dropout!r}: must be in [0, 1)")
-    if not is_number(lr) or not lr > 0:
-        raise UserError(f"model.lr={lr!r}: must be > 0")
+    if not is_positive(lr):
+        raise UserError(f"model.lr={lr!r}: must be a finite number > 0")
     if objective not in OBJECTIVES:
         raise UserError(f"model.objective={objective!r}: must be one of {', '.join(OBJECTIVES)}")
 
