@@ -136,11 +136,6 @@ def test_pitch_and_timing_accuracy_score_the_parts_of_the_argmax():
     assert timed_accuracy(["C4", "D4"]) is None
 
 
-def test_bad_tokenization_names_the_key():
-    with pytest.raises(UserError, match="data.tokenization"):
-        MidiDataModule(archive="/nonexistent", tokenization="beats")
-
-
 def test_training_on_timed_tokens_logs_pitch_and_timing_accuracy(timed_ckpt):
     metrics = timed_ckpt[1]
     for name in ("test/pitch_acc", "test/timing_acc"):
