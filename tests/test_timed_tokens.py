@@ -7,9 +7,7 @@ import torch
 from music21 import chord, converter, instrument, note, stream
 
 from mozart_lstm.data import MidiDataModule, load_pieces
-from mozart_lstm.data import tokenize as tokenize_module
 from mozart_lstm.data.timed_tokens import (
-    GAP_LABELS,
     gap_label,
     legato_durations,
     onsets,
@@ -99,19 +97,6 @@ def test_learned_offsets_need_timed_tokens():
     timing = make_timing(3, learned_gaps=token_gaps(["C4:1/4", "D4:0", "E4:1"]))  # offset=auto: learned
     assert timing.offsets.tolist() == [0.0, 0.25, 0.25]
     assert timing.durations.tolist() == [0.25, 1.0, 1.0]
-
-
-def test_switching_tokenization_never_re_parses(tmp_path, midi_dir, monkeypatch):
-    calls = []
-    real = tokenize_module.tokenize_file
-    monkeypatch.setattr(tokenize_module, "tokenize_file", lambda *a: calls.append(a) or real(*a))
-    pitch = load_pieces(midi_dir, cache_dir=tmp_path, num_workers=1)
-    assert len(calls) == 3
-    timed = load_pieces(midi_dir, cache_dir=tmp_path, num_workers=1, tokenization="timed", chord_order="sorted")
-    assert len(calls) == 3  # derived from the cached tokens and offsets
-    for p, t in zip(pitch, timed, strict=True):
-        assert [pitch_part(token) for token in t.tokens] == tokenize_module.reorder(p.tokens, "sorted")
-        assert {token.partition(":")[2] for token in t.tokens} <= set(GAP_LABELS)
 
 
 def test_the_timed_vocabulary_pairs_pitches_with_gaps(midi_dir, token_cache_dir):
