@@ -122,16 +122,30 @@ def single_torch_thread():
         yield
 
 
+def train_tiny(out: Path, midi_dir, cache_dir, *overrides) -> dict:
+    """train.run on the tiny config plus overrides, outputs in `out`; its final metrics."""
+    from mozart_lstm.train import run
+
+    with torch_threads(1):
+        metrics = run(compose_config("train", [*tiny_overrides(midi_dir, cache_dir, out), *overrides]))
+    GlobalHydra.instance().clear()
+    return metrics
+
+
 @pytest.fixture(scope="session")
 def tiny_ckpt(tmp_path_factory, midi_dir, token_cache_dir) -> Path:
     """checkpoints/last.ckpt of a tiny model trained for 3 short epochs by train.run, once per session."""
-    from mozart_lstm.train import run
-
     out = tmp_path_factory.mktemp("tiny_train")
-    with torch_threads(1):
-        run(compose_config("train", [*tiny_overrides(midi_dir, token_cache_dir, out), "trainer.max_epochs=3"]))
-    GlobalHydra.instance().clear()
+    train_tiny(out, midi_dir, token_cache_dir, "trainer.max_epochs=3")
     return out / "checkpoints" / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def timed_ckpt(tmp_path_factory, midi_dir, token_cache_dir) -> tuple[Path, dict]:
+    """(checkpoints/last.ckpt, final metrics) of a tiny model trained on timed tokens for 2 short epochs."""
+    out = tmp_path_factory.mktemp("timed_train")
+    metrics = train_tiny(out, midi_dir, token_cache_dir, "data.tokenization=timed", "trainer.max_epochs=2")
+    return out / "checkpoints" / "last.ckpt", metrics
 
 
 @pytest.fixture

@@ -121,6 +121,9 @@ def test_cache_hit_parses_nothing(tmp_path, midi_dir, monkeypatch):
     assert len(calls) == 3  # chord orders are derived from the cached music21 order
     chords = [token.split(".") for token in resorted if "." in token]
     assert resorted != cold and chords and all(pitches == sorted(pitches) for pitches in chords)
+    timed = parse_notes(midi_dir, cache_dir=tmp_path, num_workers=1, tokenization="timed")
+    assert len(calls) == 3  # timed tokens too: derived from the cached tokens and offsets
+    assert [token.partition(":")[0] for token in timed] == cold and timed != cold
 
 
 def test_make_dataloaders_batches_and_lengths():

@@ -13,6 +13,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from mozart_lstm.checks import MAX_SEED, is_positive, is_seed, is_whole
+from mozart_lstm.data.timed_tokens import is_timed, token_gaps
 from mozart_lstm.errors import UserError
 from mozart_lstm.generation.budget import check_fits, token_bar
 from mozart_lstm.generation.features import piece_features, split_ngrams
@@ -108,6 +109,8 @@ def run(cfg: DictConfig) -> list[dict]:
     datamodule = rebuild_data(model, cfg.ckpt)
     if "empirical" in (cfg.offset, cfg.duration) and not model.rhythm:
         raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for offset/duration=empirical; use fixed")
+    if cfg.offset == "learned" and not is_timed(model.vocab):
+        raise UserError(f"{cfg.ckpt}: offset=learned needs a model trained on data.tokenization=timed; use fixed")
 
     test_set = datamodule.test_set
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -130,7 +133,10 @@ def run(cfg: DictConfig) -> list[dict]:
     for k, row in enumerate(ids.tolist()):
         tokens = [model.vocab[i] for i in row]
         paths = output_paths(out, k, cfg.num_samples)
-        timing = make_timing(len(tokens), **rhythm_options(cfg), rhythm=model.rhythm, seed=cfg.seed + k)
+        learned = token_gaps(tokens)  # None for pitch-only tokens
+        timing = make_timing(
+            len(tokens), **rhythm_options(cfg), rhythm=model.rhythm, seed=cfg.seed + k, learned_gaps=learned
+        )
         write_midi(tokens, paths["midi"], timing=timing)
         events = note_events(tokens, timing)
         if cfg.wav:

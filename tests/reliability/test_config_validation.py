@@ -28,6 +28,7 @@ BAD_SETTINGS = [
     ("batch_size", -1),
     ("max_files", 0),
     ("chord_order", "alphabetical"),
+    ("tokenization", "beats"),
     ("split_by", "composer"),
 ]
 

@@ -8,6 +8,7 @@ import pytorch_lightning as pl
 from mozart_lstm.checks import is_whole
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL
 from mozart_lstm.data.rhythm import rhythm_of
+from mozart_lstm.data.timed_tokens import TOKENIZATIONS
 from mozart_lstm.data.token_cache import DEFAULT_CACHE_DIR
 from mozart_lstm.data.tokenize import CHORD_ORDERS, load_pieces
 from mozart_lstm.data.windows import (
@@ -56,6 +57,7 @@ class MidiDataModule(pl.LightningDataModule):
         train_targets: str = "last",
         train_spacing: int = 1,
         eval_windows: int | None = None,
+        tokenization: str = "pitch",
     ):
         super().__init__()
         # Plain values only, so that checkpoints load with torch.load(weights_only=True); absolute paths,
@@ -65,6 +67,8 @@ class MidiDataModule(pl.LightningDataModule):
         split = validate_split(split)
         _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers)
         _check_training_settings(train_targets, train_spacing, eval_windows)
+        if tokenization not in TOKENIZATIONS:
+            raise UserError(f"data.tokenization={tokenization!r} is not one of {', '.join(TOKENIZATIONS)}")
         self.save_hyperparameters()
         self.vocab: Vocab | None = None
         self.rhythm: dict | None = None
@@ -97,7 +101,15 @@ class MidiDataModule(pl.LightningDataModule):
         """The corpus as `Piece`s (tokens with their offsets and durations), read through the token cache."""
         h = self.hparams
         return load_pieces(
-            h.archive, h.chord_order, h.cache_dir, h.num_parse_workers, h.max_files, h.sha256, h.url, h.data_dir
+            h.archive,
+            h.chord_order,
+            h.cache_dir,
+            h.num_parse_workers,
+            h.max_files,
+            h.sha256,
+            h.url,
+            h.data_dir,
+            tokenization=h.tokenization,
         )
 
     def prepare_data(self):
@@ -170,7 +182,8 @@ class MidiDataModule(pl.LightningDataModule):
         if saved and self.vocab is not None and saved != self.vocab.tokens:
             raise UserError(
                 "The checkpoint's vocabulary differs from the one built from the data: "
-                "resume with the same data settings (data.archive, data.max_files, data.chord_order)."
+                "resume with the same data settings "
+                "(data.archive, data.max_files, data.chord_order, data.tokenization)."
             )
         if saved:
             self.vocab = self.vocab or Vocab(saved)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mozart_lstm.data import token_cache
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL, midi_files, sha256_of
+from mozart_lstm.data.timed_tokens import TOKENIZATIONS, timed_tokens
 from mozart_lstm.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -80,13 +81,17 @@ def load_pieces(
     sha256: str | None = LAB_SHA256,
     url: str = LAB_URL,
     data_dir="outputs/data",
+    tokenization: str = "pitch",
 ) -> list[Piece]:
     """Tokenize every MIDI file under `path` (a folder, a .tar.gz, or None for the lab's download).
 
+    `tokenization="timed"` appends to each token its gap to the next onset (see `timed_tokens`).
     Unreadable files and files without notes are skipped with a warning; zero usable files is an error.
     """
     if chord_order not in CHORD_ORDERS:
         raise UserError(f"data.chord_order={chord_order!r} is not one of {', '.join(CHORD_ORDERS)}")
+    if tokenization not in TOKENIZATIONS:
+        raise UserError(f"data.tokenization={tokenization!r} is not one of {', '.join(TOKENIZATIONS)}")
     files = midi_files(path, sha256, url, data_dir, max_files)
     music21_version = importlib.metadata.version("music21")
     keys = [token_cache.entry_key(sha256_of(f), music21_version) for f in files]
@@ -112,7 +117,10 @@ def load_pieces(
         if piece is not None and not piece.tokens:
             log.warning("Skipping %s: it holds no pitched notes or chords", file)
         elif piece is not None:
-            usable.append(Piece(piece.name, reorder(piece.tokens, chord_order), piece.offsets, piece.durations))
+            tokens = reorder(piece.tokens, chord_order)
+            if tokenization == "timed":
+                tokens = timed_tokens(tokens, piece.offsets, piece.durations)
+            usable.append(Piece(piece.name, tokens, piece.offsets, piece.durations))
     if not usable:
         where = path if path is not None else files[0].parent
         raise UserError(

@@ -1,7 +1,7 @@
-"""Problem 5: tokens → music21 Notes and Chords on a piano → a MIDI file, with a fixed or empirical rhythm.
+"""Problem 5: tokens → music21 Notes and Chords on a piano → a MIDI file, with a fixed, empirical or learned rhythm.
 
-A token holding `.` (e.g. `B3.E4`) becomes a Chord of Notes, any other token (e.g. `E5`) a Note.
-Offsets and durations are in quarter lengths.
+A token holding `.` (e.g. `B3.E4`) becomes a Chord of Notes, any other token (e.g. `E5`) a Note; a timed
+token (`E5:1/4`, see `data.timed_tokens`) sounds its pitch part. Offsets and durations are in quarter lengths.
 """
 
 import functools
@@ -12,9 +12,11 @@ import numpy as np
 from music21 import chord, instrument, note, pitch, stream
 
 from mozart_lstm.checks import is_positive
+from mozart_lstm.data.timed_tokens import legato_durations, onsets, pitch_part, token_gaps
 from mozart_lstm.fileio import atomic_path
 
-OFFSETS = ("fixed", "empirical")
+# auto: learned when the tokens carry their timing (timed tokens), else fixed
+OFFSETS = ("auto", "fixed", "empirical", "learned")
 DURATIONS = ("fixed", "empirical")
 # A MIDI time step holds at most 2^28 ticks, 26630 quarters at music21's 10080 ticks per quarter; 1000 quarters
 # (over 8 minutes at 120 bpm) is far beyond music and well inside that.
@@ -39,31 +41,41 @@ class NoteEvent:
 def make_timing(
     n: int,
     *,
-    offset: str = "fixed",
+    offset: str = "auto",
     offset_step: float = 0.5,
     duration: str = "fixed",
     duration_value: float | None = None,
     rhythm: dict | None = None,
     seed: int | None = 0,
+    learned_gaps: np.ndarray | None = None,
 ) -> Timing:
     """Place `n` tokens in time.
 
     `offset="fixed"` steps `offset_step` between onsets (the lab's 0.5); `"empirical"` draws each gap
     from `rhythm["offset_gaps"]`, the corpus's distribution of offset differences (0.0 gaps sound
-    together). `duration="fixed"` gives every token `duration_value` (null: `offset_step`, so a note
-    lasts until the next one starts; 1.0 is the lab's music21 default); `"empirical"` draws from
-    `rhythm["durations"]`, leaving out zero-length grace notes.
+    together); `"learned"` takes the gaps the timed tokens carry (`learned_gaps`, see `data.timed_tokens`);
+    `"auto"` is learned when there are learned gaps, else fixed. `duration="fixed"` gives every token
+    `duration_value` (null: until the next onset, `offset_step` unless learned; 1.0 is the lab's music21
+    default); `"empirical"` draws from `rhythm["durations"]`, leaving out zero-length grace notes.
     """
     check_rhythm(offset, offset_step, duration, duration_value)
+    if offset == "auto":
+        offset = "fixed" if learned_gaps is None else "learned"
     if "empirical" in (offset, duration) and not rhythm:
         raise ValueError("offset/duration=empirical needs the corpus rhythm, which this model lacks; use fixed")
+    if offset == "learned" and learned_gaps is None:
+        raise ValueError("offset=learned needs timed tokens (a model trained with data.tokenization=timed)")
+    if offset == "learned" and len(learned_gaps) != n:
+        raise ValueError(f"offset=learned needs one gap per token: {len(learned_gaps)} gaps for {n} tokens")
     rng = np.random.default_rng(seed)
-    if offset == "fixed":
-        gaps = np.full(n - 1, float(offset_step))
+    if offset == "learned":
+        offsets = onsets(np.asarray(learned_gaps, dtype=float))
     else:
-        gaps = draw(rhythm["offset_gaps"], n - 1, rng)
-    offsets = np.concatenate([[0.0], np.cumsum(gaps)])
-    if duration == "fixed":
+        gaps = np.full(n - 1, float(offset_step)) if offset == "fixed" else draw(rhythm["offset_gaps"], n - 1, rng)
+        offsets = np.concatenate([[0.0], np.cumsum(gaps)])
+    if duration == "fixed" and duration_value is None and offset == "learned":
+        durations = legato_durations(np.asarray(learned_gaps, dtype=float), last=float(offset_step))
+    elif duration == "fixed":
         durations = np.full(n, float(offset_step if duration_value is None else duration_value))
     else:
         durations = draw(rhythm["durations"], n, rng, positive=True)
@@ -93,6 +105,7 @@ def check_rhythm(offset, offset_step, duration, duration_value):
 
 
 def to_music21(token: str):
+    token = pitch_part(token)
     if "." in token:
         return chord.Chord([note.Note(name) for name in token.split(".")])
     return note.Note(token)
@@ -100,7 +113,7 @@ def to_music21(token: str):
 
 @functools.lru_cache(maxsize=4096)
 def midi_numbers(token: str) -> tuple[int, ...]:
-    return tuple(pitch.Pitch(name).midi for name in token.split("."))
+    return tuple(pitch.Pitch(name).midi for name in pitch_part(token).split("."))
 
 
 def note_events(tokens: list[str], timing: Timing) -> list[NoteEvent]:
@@ -124,10 +137,11 @@ def build_stream(tokens: list[str], timing: Timing):
 def write_midi(tokens: list[str], path, *, timing: Timing | None = None, **rhythm) -> Path:
     """Write the tokens as a piano MIDI file at `path` and return the path.
 
-    Pass a ready `timing`, or the keyword arguments of `make_timing` (fixed 0.5 steps by default).
+    Pass a ready `timing`, or the keyword arguments of `make_timing` (fixed 0.5 steps by default; the
+    tokens' own gaps for timed tokens).
     """
     if timing is None:
-        timing = make_timing(len(tokens), **rhythm)
+        timing = make_timing(len(tokens), learned_gaps=token_gaps(tokens), **rhythm)
     path = Path(path)
     with atomic_path(path) as tmp:
         build_stream(tokens, timing).write("midi", fp=tmp)

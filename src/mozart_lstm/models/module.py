@@ -9,13 +9,16 @@ from torchmetrics.classification import MulticlassAccuracy
 from mozart_lstm.checks import is_number, is_positive, is_whole
 from mozart_lstm.errors import UserError
 from mozart_lstm.models.network import MozartLSTM
+from mozart_lstm.models.timed_accuracy import timed_accuracy
 
 
 class SplitMetrics(nn.Module):
     """Epoch aggregates of one split. torchmetrics syncs them across processes when computed."""
 
-    def __init__(self, num_classes: int, top5: bool):
+    def __init__(self, num_classes: int, top5: bool, vocab: list[str] | None = None):
         super().__init__()
+        # pitch_acc and timing_acc when the vocabulary is timed
+        self.timed = None if vocab is None else timed_accuracy(vocab)
         self.loss = MeanMetric()
         self.acc = MulticlassAccuracy(num_classes, average="micro")
         top_k = min(5, num_classes)
@@ -29,6 +32,8 @@ class SplitMetrics(nn.Module):
         if self.acc_top5 is not None:
             self.acc_top5.update(log_probs, y)
             logged["acc_top5"] = self.acc_top5
+        if self.timed is not None:
+            logged |= self.timed.update(log_probs, y)
         return logged
 
 
@@ -93,8 +98,8 @@ class MozartLitModule(pl.LightningModule):
         self.net = MozartLSTM(len(vocab), embedding_dim, hidden_size, num_layers, dropout, sizes)
         self.criterion = nn.NLLLoss()
         self.train_metrics = SplitMetrics(len(vocab), top5=False)
-        self.eval_metrics = SplitMetrics(len(vocab), top5=True)
-        self.test_metrics = SplitMetrics(len(vocab), top5=True)
+        self.eval_metrics = SplitMetrics(len(vocab), top5=True, vocab=self.vocab)
+        self.test_metrics = SplitMetrics(len(vocab), top5=True, vocab=self.vocab)
 
     def network_hparams(self) -> dict:
         """The keyword arguments that rebuild `self.net` as a plain MozartLSTM."""
