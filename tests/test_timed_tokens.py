@@ -144,3 +144,21 @@ def test_a_pitch_only_checkpoint_generates_as_before(tiny_ckpt, compose_cfg, tmp
     assert auto["paths"]["midi"].read_bytes() == fixed["paths"]["midi"].read_bytes()
     with pytest.raises(UserError, match="offset=learned"):
         generate(compose_cfg("generate", [*options, f"paths.output_dir={tmp_path}", "offset=learned"]))
+
+
+def test_the_audio_samples_of_a_timed_model_use_its_learned_timing(make_train_cfg, monkeypatch, single_torch_thread):
+    from mozart_lstm.callbacks import audio_samples
+    from mozart_lstm.train import run
+
+    seen = []
+    original = audio_samples.make_timing
+
+    def recording(n, **options):
+        seen.append(options["learned_gaps"])
+        return original(n, **options)
+
+    monkeypatch.setattr(audio_samples, "make_timing", recording)
+    audio = ("callbacks=[default,audio_samples]", "callbacks.audio_samples.every_n_epochs=1")
+    small = ("callbacks.audio_samples.n_notes=4", "callbacks.audio_samples.reference_size=0")
+    run(make_train_cfg("data.tokenization=timed", *audio, *small))
+    assert seen and all(gaps is not None for gaps in seen)

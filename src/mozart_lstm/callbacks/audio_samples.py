@@ -10,6 +10,7 @@ import torch
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from mozart_lstm.checks import is_whole
+from mozart_lstm.data.timed_tokens import token_gaps
 from mozart_lstm.generation.compare import spread
 from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import check_rhythm, make_timing, note_events
@@ -42,7 +43,7 @@ class AudioSamples(pl.Callback):
         top_k: int | None = None,
         top_p: float | None = None,
         repetition_penalty: float = 1.0,
-        offset: str = "fixed",
+        offset: str = "auto",
         offset_step: float = 0.5,
         duration: str = "fixed",
         duration_value: float | None = None,
@@ -87,7 +88,9 @@ class AudioSamples(pl.Callback):
         pieces = []
         for k, row in enumerate(ids):
             tokens = datamodule.vocab.decode(row)
-            timing = make_timing(len(tokens), **self.rhythm, rhythm=datamodule.rhythm, seed=self.seed + k)
+            learned = token_gaps(tokens)  # None for pitch-only tokens: offset=auto is then the fixed grid
+            rhythm = datamodule.rhythm
+            timing = make_timing(len(tokens), **self.rhythm, rhythm=rhythm, seed=self.seed + k, learned_gaps=learned)
             pieces.append((tokens, note_events(tokens, timing)))
         step = trainer.global_step
         tokens, events = pieces[0]
