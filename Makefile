@@ -37,7 +37,7 @@ inverse: $(STAMP)  ## the inverse-problem task
 	$(PY) inverse.py $(ARGS)
 
 bench: $(STAMP)  ## project vs the lab's way, side by side
-	$(PY) -m mozart_lstm.bench $(ARGS)
+	$(PY) -m bench $(ARGS)
 
 tensorboard: $(STAMP)  ## serve every run under outputs/
 	$(VENV)/bin/tensorboard --logdir outputs
@@ -51,7 +51,7 @@ test-fast: $(STAMP)  ## the fast tier only
 test-all: lint test  ## lint, then every test
 
 lint: $(STAMP)  ## ruff
-	$(VENV)/bin/ruff check src tests train.py generate.py inverse.py
+	$(VENV)/bin/ruff check src tests bench train.py generate.py inverse.py
 
 clean:  ## remove caches and build leftovers (keeps outputs/ and .venv)
 	rm -rf .pytest_cache .ruff_cache build src/*.egg-info

@@ -5,7 +5,7 @@ Writes mozart.mid, mozart.wav and piano_roll.png into the run dir. Options: conf
 
 import hydra
 
-from mozart_lstm.errors import report_user_errors
+from labtools.errors import report_user_errors
 
 
 @hydra.main(config_path="conf", config_name="generate", version_base="1.3")

@@ -8,7 +8,7 @@ python train.py ckpt_path=outputs/train/<run>/checkpoints/last.ckpt    resume
 
 import hydra
 
-from mozart_lstm.errors import report_user_errors
+from labtools.errors import report_user_errors
 
 
 @hydra.main(config_path="conf", config_name="train", version_base="1.3")

@@ -26,4 +26,4 @@ fi
 RUN_DIR="outputs/bench_gpu/$(date +%Y-%m-%d_%H-%M-%S)"
 "$PY" train.py experiment=lab trainer=gpu trainer.precision=bf16-mixed trainer.max_epochs=2 \
     'callbacks=[default,throughput]' task_name=bench_gpu "hydra.run.dir=$RUN_DIR" "${ARGS[@]}" "$@"
-"$PY" -m mozart_lstm.bench.gpu_report "$RUN_DIR"
+"$PY" -m bench.gpu_report "$RUN_DIR"

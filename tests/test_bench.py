@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from mozart_lstm.bench.cases import MetricsDisagree, check_same_metrics
-from mozart_lstm.bench.physics import lstm_flops_per_window
-from mozart_lstm.bench.timing import Runs, interleave
+from bench.cases import MetricsDisagree, check_same_metrics
+from bench.physics import lstm_flops_per_window
+from bench.timing import Runs, interleave
 
 
 def tiny_bench_overrides(midi_dir, tmp_path) -> list[str]:
@@ -41,7 +41,7 @@ def tiny_bench_overrides(midi_dir, tmp_path) -> list[str]:
 
 def test_bench_on_a_tiny_config(compose_cfg, midi_dir, tmp_path):
     """Every case runs, both files are written, token counts and the equal-metrics check are reported."""
-    from mozart_lstm.bench.run import run
+    from bench.run import run
 
     report = run(compose_cfg("bench", tiny_bench_overrides(midi_dir, tmp_path)))
     out = tmp_path / "out"
@@ -77,7 +77,7 @@ def test_bench_on_a_tiny_config(compose_cfg, midi_dir, tmp_path):
 
 def test_time_to_accuracy_alone(compose_cfg, midi_dir, tmp_path):
     """A trains for the budget, B beside it step for step, then on until it passes A's final accuracy."""
-    from mozart_lstm.bench.run import run
+    from bench.run import run
 
     overrides = [*tiny_bench_overrides(midi_dir, tmp_path), "suite=[time_to_accuracy]", "time_to_accuracy.budget_s=1"]
     report = run(compose_cfg("bench", overrides))
@@ -96,8 +96,8 @@ def test_time_to_accuracy_alone(compose_cfg, midi_dir, tmp_path):
 
 
 def test_an_unknown_suite_is_one_line(compose_cfg, midi_dir, tmp_path):
-    from mozart_lstm.bench.run import run
-    from mozart_lstm.errors import UserError
+    from bench.run import run
+    from labtools.errors import UserError
 
     with pytest.raises(UserError, match="suite"):
         run(compose_cfg("bench", [*tiny_bench_overrides(midi_dir, tmp_path), "suite=[fastest]"]))
@@ -129,7 +129,7 @@ def test_interleave_alternates_the_variants():
 
 def test_throughput_callback_feeds_the_gpu_report(make_train_cfg, single_torch_thread):
     """What bench/gpu.sh runs, on a CPU: training with callbacks=[default,throughput], then its report."""
-    from mozart_lstm.bench.gpu_report import gpu_report
+    from bench.gpu_report import gpu_report
     from mozart_lstm.train import run
 
     cfg = make_train_cfg(
@@ -149,15 +149,15 @@ def test_throughput_callback_feeds_the_gpu_report(make_train_cfg, single_torch_t
 
 
 def test_gpu_report_names_a_missing_file(tmp_path):
-    from mozart_lstm.bench.gpu_report import gpu_report
-    from mozart_lstm.errors import UserError
+    from bench.gpu_report import gpu_report
+    from labtools.errors import UserError
 
     with pytest.raises(UserError, match="throughput.json"):
         gpu_report(tmp_path)
 
 
 def test_unigram_prior_sets_the_output_distribution():
-    from mozart_lstm.bench.cases import set_unigram_prior
+    from bench.cases import set_unigram_prior
     from mozart_lstm.models.network import MozartLSTM
 
     net = MozartLSTM(5, embedding_dim=4, hidden_size=8, num_layers=1, dropout=0.0, linear_sizes=(8,)).eval()

@@ -13,8 +13,8 @@ import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
+from labtools.errors import UserError
 from mozart_lstm.callbacks import LabCheckpoint
-from mozart_lstm.errors import UserError
 from mozart_lstm.models import MozartLitModule, MozartLSTM, load_model, read_checkpoint
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO
 

@@ -6,10 +6,10 @@ import tarfile
 import pytest
 import torch
 
+from labtools.errors import UserError
 from mozart_lstm.data import MidiDataModule, Vocab, load_pieces, make_dataloaders, parse_notes, split_windows
 from mozart_lstm.data import tokenize as tokenize_module
 from mozart_lstm.data.tokenize import chord_token
-from mozart_lstm.errors import UserError
 
 
 def test_midi_round_trips_to_expected_tokens(tmp_path):

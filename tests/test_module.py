@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mozart_lstm.errors import UserError
+from labtools.errors import UserError
 from mozart_lstm.models import MozartLitModule
 
 VOCAB = [f"T{i}" for i in range(12)]

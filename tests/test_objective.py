@@ -5,9 +5,9 @@ import csv
 import pytest
 import torch
 
+from labtools.errors import UserError
 from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
 from mozart_lstm.data.windows import IGNORED, WindowDataset, held_out_targets, make_loader, split_windows
-from mozart_lstm.errors import UserError
 from mozart_lstm.models import MozartLitModule
 from mozart_lstm.models.network import MozartLSTM
 from mozart_lstm.train import run

@@ -6,6 +6,7 @@ import pytest
 import torch
 from music21 import chord, converter, instrument, note, stream
 
+from labtools.errors import UserError
 from mozart_lstm.data import MidiDataModule, load_pieces
 from mozart_lstm.data.timed_tokens import (
     gap_label,
@@ -15,7 +16,6 @@ from mozart_lstm.data.timed_tokens import (
     timed_tokens,
     token_gaps,
 )
-from mozart_lstm.errors import UserError
 from mozart_lstm.generate import run as generate
 from mozart_lstm.generation.music import make_timing, write_midi
 from mozart_lstm.models.timed_accuracy import TimedAccuracy, timed_accuracy

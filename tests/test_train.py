@@ -15,8 +15,8 @@ from hydra.core.global_hydra import GlobalHydra
 from pytorch_lightning.callbacks import EarlyStopping
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from labtools.errors import UserError
 from mozart_lstm.callbacks import TrainingCurves
-from mozart_lstm.errors import UserError
 from mozart_lstm.models import load_model, read_checkpoint
 from mozart_lstm.train import instantiate_entries, run
 

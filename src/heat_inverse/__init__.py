@@ -4,14 +4,12 @@ numpy, scipy and matplotlib only; nothing here imports torch, Lightning or music
 """
 
 from heat_inverse.conductivity import ConductivityResult, solve_conductivity
-from heat_inverse.errors import InputError
 from heat_inverse.noisy import noisy_problem2
 from heat_inverse.problem3 import problem3
 from heat_inverse.problems import critical_eps, problem1, problem2
 
 __all__ = [
     "ConductivityResult",
-    "InputError",
     "critical_eps",
     "noisy_problem2",
     "problem1",

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.optimize import minimize
 
-from heat_inverse.errors import InputError
+from labtools.errors import UserError
 
 AGREEMENT_TOL = 1e-8
 
@@ -50,13 +50,13 @@ def integral_from_zero(f, nodes, breakpoints=()):
 
 
 def closed_form_conductivity(flux, u_prime, nodes):
-    """a = (c0 - F) / u', or an InputError at the first node where no positive conductivity exists."""
+    """a = (c0 - F) / u', or a UserError at the first node where no positive conductivity exists."""
     with np.errstate(divide="ignore", invalid="ignore"):
         a = flux / u_prime
     bad = np.flatnonzero(~(np.isfinite(a) & (a > 0)))
     if bad.size:
         j = bad[0]
-        raise InputError(
+        raise UserError(
             f"no positive conductivity at x={nodes[j]:.6g}: a = (c0 - F)/u' = {flux[j]:.6g}/{u_prime[j]:.6g}; "
             "a(x)u'(x) = c0 - F(x) needs u' non-zero and of the same sign as c0 - F"
         )
@@ -75,7 +75,7 @@ def solve_conductivity(f, c0, u_prime, nodes, start=1.0, breakpoints=()) -> Cond
     closed = closed_form_conductivity(flux, slope, nodes)
     alpha0 = np.broadcast_to(np.asarray(start, dtype=float), nodes.shape)
     if not np.all(np.isfinite(alpha0) & (alpha0 != 0)):
-        raise InputError(f"start={start}: the optimiser's initial conductivity must be finite and non-zero")
+        raise UserError(f"start={start}: the optimiser's initial conductivity must be finite and non-zero")
 
     def objective(beta):
         residual = flux * beta - slope
@@ -84,7 +84,7 @@ def solve_conductivity(f, c0, u_prime, nodes, start=1.0, breakpoints=()) -> Cond
     with np.errstate(over="ignore"):
         overflows = not np.isfinite(objective(1 / alpha0)[0])
     if overflows:
-        raise InputError(
+        raise UserError(
             f"start={start}: so close to 0 that the optimiser's objective in beta = 1/start overflows; "
             "use a start further from 0, e.g. 1e-100 or larger in size"
         )

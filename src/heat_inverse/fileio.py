@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 # Standard library only: importing it loads neither torch nor music21.
-from mozart_lstm.fileio import atomic_path, atomic_write_text
+from labtools.fileio import atomic_path, atomic_write_text
 
 
 def write_json(path, data) -> Path:

@@ -17,8 +17,8 @@ import numpy as np
 from scipy.optimize import approx_fprime, brentq, minimize
 from scipy.special import expit
 
-from heat_inverse.errors import InputError
 from heat_inverse.heat import Grid, misfit, misfit_and_gradient, simulate, simulate_loop
+from labtools.errors import UserError
 
 WELL_IDENTIFIED = 4.0  # |x| <= 4: where u carries enough signal to pin nu down
 START_MARGIN = 1e-6  # the start's least distance from 0 and from nu_max, as a fraction of nu_max
@@ -33,14 +33,14 @@ def true_diffusivity(x):
 def load_heat_data(path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"heat_data={path}: no such file; pass the lab's measured_heat.npy as heat_data=PATH")
+        raise UserError(f"heat_data={path}: no such file; pass the lab's measured_heat.npy as heat_data=PATH")
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise InputError(f"heat_data={path}: not a numpy .npy array ({err})") from None
+        raise UserError(f"heat_data={path}: not a numpy .npy array ({err})") from None
     problem = data_problem(data)
     if problem:
-        raise InputError(f"heat_data={path}: {problem}")
+        raise UserError(f"heat_data={path}: {problem}")
     return data.astype(float)
 
 
@@ -143,16 +143,16 @@ def discrepancy_fit(data, grid: Grid, sigma, estimated: bool, source, start=2.0)
                 stacklevel=2,
             )
             return fit_diffusivity(data, grid, start, 0.0)
-        raise InputError(f"heat.sigma={sigma:g} is too small: even the unpenalised misfit exceeds {target_text}")
+        raise UserError(f"heat.sigma={sigma:g} is too small: even the unpenalised misfit exceeds {target_text}")
     while excess(high) < 0:
         if high >= 6:
             if estimated:
-                raise InputError(
+                raise UserError(
                     f"heat_data={source}: no smooth nu misfits the data as much as the noise level estimated "
                     f"from the unpenalised fit ({target_text}): the data barely depend on nu on this grid, or are "
                     "mostly noise; check heat.dt and heat.x_range, or set heat.smoothing=none or a fixed lambda"
                 )
-            raise InputError(f"heat.sigma={sigma:g} is too large: no smooth nu has a misfit as big as {target_text}")
+            raise UserError(f"heat.sigma={sigma:g} is too large: no smooth nu has a misfit as big as {target_text}")
         low, high = high, high + 2
     return fit_diffusivity(data, grid, start, 10.0 ** brentq(excess, low, high, xtol=0.05))
 
@@ -186,16 +186,16 @@ def make_grid(nodes, x_range, dt, start) -> Grid:
         grid = Grid(np.linspace(x_range[0], x_range[1], nodes), dt)
         ratio = grid.ratio
     if not 0 < ratio < math.inf:
-        raise InputError(
+        raise UserError(
             f"heat.x_range={list(x_range)} with heat.dt={dt:g}: k/h^2 = {ratio:g} (h = {grid.h:g}) is outside what "
             "floating point can compute with; use a range and step nearer the lab's [-10,10] and 0.1"
         )
     stable = f"(0, {grid.nu_max:g}), where the scheme is stable (h^2/(2k), h = {grid.h:g}, k = heat.dt = {dt:g})"
     if not 0 < start < grid.nu_max:
-        raise InputError(f"heat.start={start} must lie in {stable}")
+        raise UserError(f"heat.start={start} must lie in {stable}")
     # nu = nu_max expit(theta): at the edges of (0, nu_max) the gradient in theta vanishes and BFGS cannot move
     if not START_MARGIN < start / grid.nu_max < 1 - START_MARGIN:
-        raise InputError(
+        raise UserError(
             f"heat.start={start} is too close to an end of {stable} for the optimiser to move from it; "
             f"use a value between {START_MARGIN * grid.nu_max:.3g} and {(1 - START_MARGIN) * grid.nu_max:.6g}"
         )
@@ -217,7 +217,7 @@ def problem3(
     `source` names the data (their file) in messages."""
     problem = data_problem(np.asarray(data))
     if problem:
-        raise InputError(f"heat_data={source}: {problem}")
+        raise UserError(f"heat_data={source}: {problem}")
     grid = make_grid(data.shape[1], x_range, dt, start)
     truth = true_diffusivity(grid.x)
     count = data[1:, 1:-1].size
@@ -238,7 +238,7 @@ def problem3(
     if smoothing == "discrepancy":
         estimated = sigma is None
         if estimated and count <= grid.x.size:
-            raise InputError(
+            raise UserError(
                 f"heat_data={source}: {count} measurements after row 0 between the ends are too few to estimate "
                 f"the noise level (more than the {grid.x.size} unknowns are needed); "
                 "set heat.sigma, or heat.smoothing=none or a fixed lambda"

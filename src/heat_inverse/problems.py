@@ -2,14 +2,14 @@
 
 import functools
 import math
-import numbers
 import warnings
 
 import numpy as np
 from scipy.optimize import brentq
 
 from heat_inverse.conductivity import solve_conductivity
-from heat_inverse.errors import InputError
+from labtools.checks import is_number
+from labtools.errors import UserError
 
 # Problem 1: a(x) = x^2 - x + 3/4 on [0, 1/2] and 1/2 above.
 P1_C0, P1_C1 = 3 / 8, 5 / 4
@@ -67,21 +67,21 @@ def eps_rule() -> str:
 
 
 def check_eps(eps_list) -> list[float]:
-    """The eps values as floats, or an InputError that states eps* and why."""
-    if isinstance(eps_list, numbers.Real) and not isinstance(eps_list, bool):
+    """The eps values as floats, or a UserError that states eps* and why."""
+    if is_number(eps_list):
         eps_list = [eps_list]
     if isinstance(eps_list, str | bytes) or not hasattr(eps_list, "__iter__"):
-        raise InputError(f"eps={eps_list!r} is not a list of numbers; {eps_rule()} (e.g. 'eps=[0.7,0.8,1.0]')")
+        raise UserError(f"eps={eps_list!r} is not a list of numbers; {eps_rule()} (e.g. 'eps=[0.7,0.8,1.0]')")
     values = list(eps_list)
     if not values:
-        raise InputError(f"eps=[] is empty; {eps_rule()} (e.g. 'eps=[0.7,0.8,1.0]')")
+        raise UserError(f"eps=[] is empty; {eps_rule()} (e.g. 'eps=[0.7,0.8,1.0]')")
     for value in values:
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(value):
-            raise InputError(f"eps: {value!r} is not a number; {eps_rule()}")
+        if not is_number(value) or math.isnan(value):
+            raise UserError(f"eps: {value!r} is not a number; {eps_rule()}")
         if math.isinf(value):
-            raise InputError(f"eps={value}: give a finite eps (a -> 1 + x as eps -> oo; e.g. eps=1e300); {eps_rule()}")
+            raise UserError(f"eps={value}: give a finite eps (a -> 1 + x as eps -> oo; e.g. eps=1e300); {eps_rule()}")
         if value <= critical_eps():
-            raise InputError(f"eps={value} is too small; {eps_rule()}")
+            raise UserError(f"eps={value} is too small; {eps_rule()}")
     return [float(v) for v in values]
 
 

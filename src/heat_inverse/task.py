@@ -10,7 +10,7 @@ from heat_inverse.problem3 import load_heat_data, problem3
 from heat_inverse.problems import problem1, problem2
 from heat_inverse.settings import read_settings
 from heat_inverse.summary import summary_text
-from mozart_lstm.fileio import atomic_write_text
+from labtools.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
 

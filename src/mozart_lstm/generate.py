@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from mozart_lstm.checks import MAX_SEED, is_positive, is_seed, is_whole
+from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
+from labtools.errors import UserError
 from mozart_lstm.data.timed_tokens import is_timed, token_gaps
-from mozart_lstm.errors import UserError
 from mozart_lstm.generation.budget import check_fits, token_bar
 from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import check_rhythm, make_timing, note_events, write_midi

@@ -13,7 +13,7 @@ from hydra.errors import InstantiationException
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig
 
-from mozart_lstm.errors import UserError
+from labtools.errors import UserError
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
 from mozart_lstm.train_settings import check_model_fits, check_train_settings

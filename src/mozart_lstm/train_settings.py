@@ -10,9 +10,9 @@ import math
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from mozart_lstm.checks import MAX_SEED, is_number, is_seed, is_whole
-from mozart_lstm.errors import UserError
-from mozart_lstm.memory import available_bytes, format_bytes
+from labtools.checks import MAX_SEED, is_number, is_seed, is_whole
+from labtools.errors import UserError
+from labtools.memory import available_bytes, format_bytes
 
 
 def _optional_whole(value) -> bool:

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from heat_inverse import InputError, critical_eps, problem1, solve_conductivity
+from heat_inverse import critical_eps, problem1, solve_conductivity
 from heat_inverse.problems import P2_NODES, p1_source, p1_u_prime, p2_source, p2_u_prime
+from labtools.errors import UserError
 
 # The lab's answer for Problem 1 at x = 0, 0.1, ..., 1.
 LAB_NODAL_A = [3 / 4, 33 / 50, 59 / 100, 27 / 50, 51 / 100] + [1 / 2] * 6
@@ -44,13 +45,13 @@ def test_closed_form_is_reported_beside_the_optimiser():
 
 
 def test_zero_start_is_refused():
-    with pytest.raises(InputError, match="start=0"):
+    with pytest.raises(UserError, match="start=0"):
         solve_conductivity(p2_source, 1.0, lambda x: 1 + 0 * x, P2_NODES, start=0.0)
 
 
 def test_a_sign_change_in_u_prime_means_no_positive_conductivity():
     eps = 0.5 * critical_eps()
-    with pytest.raises(InputError, match="no positive conductivity at x="):
+    with pytest.raises(UserError, match="no positive conductivity at x="):
         solve_conductivity(p2_source, 1.0, lambda x: p2_u_prime(x, eps), P2_NODES)
 
 

@@ -1,6 +1,6 @@
 """Every numeric setting of the inverse task at its extremes, and hopeless measurement files.
 
-Each row is (overrides -> exit code, message fragment): exit code 2 is an InputError, which inverse.py prints
+Each row is (overrides -> exit code, message fragment): exit code 2 is a UserError, which inverse.py prints
 as one `error:` line (test_cli.py checks that mapping); 0 is a finished run whose summary or warnings hold the
 fragment. Integers written as floats (2.0) are refused for integer keys and taken as they are for real ones.
 """
@@ -8,19 +8,19 @@ fragment. Integers written as floats (2.0) are refused for integer keys and take
 import numpy as np
 import pytest
 
-from heat_inverse import InputError
 from heat_inverse.heat import Grid, simulate
 from heat_inverse.problem3 import discrepancy_fit, true_diffusivity
 from heat_inverse.task import run
+from labtools.errors import UserError
 
 NOISY = ["noise=1e-3", "noisy.samples=31"]  # the noisy experiment on its smallest grid
 
 
 def outcome(cfg) -> tuple[int, str]:
-    """(exit code, text): 2 and the one-line message for an InputError, else 0 and summary plus warnings."""
+    """(exit code, text): 2 and the one-line message for a UserError, else 0 and summary plus warnings."""
     try:
         results = run(cfg)
-    except InputError as err:
+    except UserError as err:
         assert "\n" not in str(err)
         return 2, str(err)
     return 0, " ".join([str(results.get("problem2", "")), *results["warnings"], str(results.get("noisy", ""))])

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from heat_inverse import InputError, problem3
+from heat_inverse import problem3
 from heat_inverse.heat import Grid, misfit, misfit_and_gradient, simulate, simulate_loop
 from heat_inverse.problem3 import fit_diffusivity, load_heat_data, true_diffusivity
+from labtools.errors import UserError
 
 GRID = Grid(np.linspace(-10.0, 10.0, 11), 0.1)
 
@@ -51,7 +52,7 @@ def test_stability_limit():
 
 def test_a_start_outside_the_stable_box_is_refused():
     data = simulate(true_diffusivity(GRID.x), bump(), 20, GRID)
-    with pytest.raises(InputError, match=r"heat.start=2.0 must lie in \(0, 0.4\)"):
+    with pytest.raises(UserError, match=r"heat.start=2.0 must lie in \(0, 0.4\)"):
         problem3(data, dt=5.0, timing=False)
 
 
@@ -65,11 +66,11 @@ def test_the_fit_never_leaves_the_stable_box():
 
 
 def test_bad_heat_data_files(tmp_path):
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(UserError, match="no such file"):
         load_heat_data(tmp_path / "missing.npy")
     np.save(tmp_path / "flat.npy", np.zeros(11))
-    with pytest.raises(InputError, match=r"shape \(11,\)"):
+    with pytest.raises(UserError, match=r"shape \(11,\)"):
         load_heat_data(tmp_path / "flat.npy")
     (tmp_path / "text.npy").write_text("not an array")
-    with pytest.raises(InputError, match="not a numpy .npy array"):
+    with pytest.raises(UserError, match="not a numpy .npy array"):
         load_heat_data(tmp_path / "text.npy")

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from heat_inverse import InputError, noisy_problem2
+from heat_inverse import noisy_problem2
 from heat_inverse.differentiation import tikhonov_derivative, trapezoid_matrix
+from labtools.errors import UserError
 
 
 def test_regularised_derivative_beats_finite_differences():
@@ -38,5 +39,5 @@ def test_tikhonov_derivative_of_a_smooth_noise_free_curve():
     ],
 )
 def test_bad_noise_settings(kwargs, message):
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(UserError, match=message):
         noisy_problem2(**kwargs)

@@ -4,8 +4,9 @@ import warnings
 import numpy as np
 import pytest
 
-from heat_inverse import InputError, critical_eps, problem2
+from heat_inverse import critical_eps, problem2
 from heat_inverse.problems import check_eps, p2_u_prime
+from labtools.errors import UserError
 
 LAB_EPS_STAR = 0.660491408893
 
@@ -24,18 +25,18 @@ def test_u_prime_first_touches_zero_at_x_one_for_critical_eps():
 
 @pytest.mark.parametrize("eps", [0.5, 0.66, LAB_EPS_STAR - 1e-12])
 def test_eps_at_or_below_the_bound_names_the_bound(eps):
-    with pytest.raises(InputError, match=r"eps\* = 0\.660491408893.*no positive conductivity"):
+    with pytest.raises(UserError, match=r"eps\* = 0\.660491408893.*no positive conductivity"):
         problem2([0.8, eps])
 
 
 def test_eps_exactly_at_the_bound_is_refused():
-    with pytest.raises(InputError, match=r"eps\* = 0\.660491408893"):
+    with pytest.raises(UserError, match=r"eps\* = 0\.660491408893"):
         check_eps([critical_eps()])
 
 
 @pytest.mark.parametrize("bad", [[], ["abc"], [True], [float("nan")], "abc"])
 def test_eps_that_is_empty_or_not_numbers_names_the_bound(bad):
-    with pytest.raises(InputError, match=r"eps\* = 0\.660491408893"):
+    with pytest.raises(UserError, match=r"eps\* = 0\.660491408893"):
         check_eps(bad)
 
 

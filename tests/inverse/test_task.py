@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from heat_inverse import InputError
 from heat_inverse.task import run
+from labtools.errors import UserError
 
 EPS_STAR_TEXT = r"eps\* = 0\.660491408893"
 
@@ -41,7 +41,7 @@ def test_warnings_reach_results(inverse_cfg):
 
 @pytest.mark.parametrize("eps", ["[]", "[abc]", "[0.5]", "[0.8,0.66049140889]", "abc"])
 def test_bad_eps_names_the_bound(inverse_cfg, tmp_path, eps):
-    with pytest.raises(InputError, match=EPS_STAR_TEXT):
+    with pytest.raises(UserError, match=EPS_STAR_TEXT):
         run(inverse_cfg(f"eps={eps}"))
     assert not (tmp_path / "results.json").exists()
 
@@ -58,6 +58,6 @@ def test_bad_eps_names_the_bound(inverse_cfg, tmp_path, eps):
     ],
 )
 def test_bad_settings_are_one_clear_error(inverse_cfg, override, message):
-    with pytest.raises(InputError, match=message) as caught:
+    with pytest.raises(UserError, match=message) as caught:
         run(inverse_cfg(override))
     assert "\n" not in str(caught.value)

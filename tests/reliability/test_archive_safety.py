@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from labtools.errors import UserError
 from mozart_lstm.data import archive, load_pieces
-from mozart_lstm.errors import UserError
 
 URL = "https://example.org/data/sonatas.tar.gz"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from labtools.errors import UserError
 from mozart_lstm.data import load_pieces, tokenize_file
-from mozart_lstm.errors import UserError
 
 
 def write_score(path: Path, parts: list) -> Path:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from labtools.errors import UserError
 from mozart_lstm.data import MidiDataModule
-from mozart_lstm.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 

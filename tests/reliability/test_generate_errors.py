@@ -9,7 +9,7 @@ import pytest
 import torch
 from hydra.errors import ConfigCompositionException
 
-from mozart_lstm.errors import UserError
+from labtools.errors import UserError
 from mozart_lstm.generate import run
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mozart_lstm.errors import UserError, report_user_errors
+from labtools.errors import UserError, report_user_errors
 from mozart_lstm.generate import run
 from mozart_lstm.generation import budget, sampling
 
@@ -121,8 +121,8 @@ def test_ctrl_c_stops_with_one_line_and_no_half_written_file(generate_cfg, tmp_p
     if where == "while generating":
         monkeypatch.setattr(sampling.Sampler, "choose", interrupt)
     else:
+        from labtools.fileio import atomic_path
         from mozart_lstm import generate
-        from mozart_lstm.fileio import atomic_path
 
         def half_a_wav(path, *args):
             with atomic_path(path) as tmp:

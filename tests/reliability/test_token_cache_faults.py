@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from labtools.errors import UserError
 from mozart_lstm.data import load_pieces, token_cache, tokenize_file
 from mozart_lstm.data import tokenize as tokenize_module
 from mozart_lstm.data.archive import sha256_of
-from mozart_lstm.errors import UserError
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ KILLED_CHILD = """
 import signal, sys, time
 from pathlib import Path
 from mozart_lstm.data import load_pieces, token_cache
-from mozart_lstm.fileio import atomic_path
+from labtools.fileio import atomic_path
 
 folder, cache, hanging = map(Path, sys.argv[1:])
 signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started with SIGINT ignored

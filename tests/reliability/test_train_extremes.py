@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from mozart_lstm.errors import UserError
+from labtools.errors import UserError
 from mozart_lstm.train import run
 
 HUGE_INT = 10**30

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mozart_lstm.errors import UserError
+from labtools.errors import UserError
 from mozart_lstm.models import read_checkpoint
 from mozart_lstm.train import run
 

@@ -9,7 +9,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from mozart_lstm.checks import is_whole
+from labtools.checks import is_whole
 from mozart_lstm.data.timed_tokens import token_gaps
 from mozart_lstm.generation.compare import spread
 from mozart_lstm.generation.features import piece_features, split_ngrams

@@ -5,8 +5,8 @@ import logging
 import torch
 from pytorch_lightning.callbacks import Callback, ModelCheckpoint
 
+from labtools.memory import format_bytes
 from mozart_lstm.callbacks.lab_checkpoint import LabCheckpoint
-from mozart_lstm.memory import format_bytes
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from pytorch_lightning.callbacks import Callback
 
-from mozart_lstm.fileio import atomic_path, atomic_write_text
+from labtools.fileio import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from pytorch_lightning.callbacks import Checkpoint
 
-from mozart_lstm.checks import is_whole
-from mozart_lstm.errors import UserError
+from labtools.checks import is_whole
+from labtools.errors import UserError
 from mozart_lstm.models.checkpoint import save_lab_checkpoint
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from pytorch_lightning.callbacks import Callback
 
-from mozart_lstm.fileio import atomic_write_text
+from labtools.fileio import atomic_write_text
 
 
 class Throughput(Callback):

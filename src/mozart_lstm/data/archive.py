@@ -12,8 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mozart_lstm.errors import UserError
-from mozart_lstm.fileio import atomic_path
+from labtools.errors import UserError
+from labtools.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 

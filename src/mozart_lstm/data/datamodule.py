@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
-from mozart_lstm.checks import is_whole
+from labtools.checks import is_whole
+from labtools.errors import UserError
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL
 from mozart_lstm.data.rhythm import rhythm_of
 from mozart_lstm.data.timed_tokens import TOKENIZATIONS
@@ -21,7 +22,6 @@ from mozart_lstm.data.windows import (
     split_windows,
     validate_split,
 )
-from mozart_lstm.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import json
 import logging
 from pathlib import Path
 
-from mozart_lstm.errors import UserError
-from mozart_lstm.fileio import atomic_write_text
+from labtools.errors import UserError
+from labtools.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from labtools.errors import UserError
 from mozart_lstm.data import token_cache
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL, midi_files, sha256_of
 from mozart_lstm.data.timed_tokens import TOKENIZATIONS, timed_tokens
-from mozart_lstm.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset, random_split
 
+from labtools.errors import UserError
 from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
-from mozart_lstm.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import contextlib
 
 from tqdm import tqdm
 
-from mozart_lstm.errors import UserError
-from mozart_lstm.memory import available_bytes, format_bytes
+from labtools.errors import UserError
+from labtools.memory import available_bytes, format_bytes
 
 MIDI_BYTES_PER_TOKEN = 12_000
 ID_BYTES_PER_TOKEN = 2 * 8 + 44  # int64 twice (torch.cat), then a Python int and a list slot per token

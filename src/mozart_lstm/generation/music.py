@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from music21 import chord, instrument, note, pitch, stream
 
-from mozart_lstm.checks import is_positive
+from labtools.checks import is_positive
+from labtools.fileio import atomic_path
 from mozart_lstm.data.timed_tokens import legato_durations, onsets, pitch_part, token_gaps
-from mozart_lstm.fileio import atomic_path
 
 # auto: learned when the tokens carry their timing (timed tokens), else fixed
 OFFSETS = ("auto", "fixed", "empirical", "learned")

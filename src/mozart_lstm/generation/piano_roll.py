@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from music21 import pitch
 
-from mozart_lstm.fileio import atomic_path
+from labtools.fileio import atomic_path
 
 SEED_COLOUR = "#8c8c8c"
 NEW_COLOUR = "#1f5fa8"

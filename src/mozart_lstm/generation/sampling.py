@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mozart_lstm.checks import is_number, is_positive, is_whole
+from labtools.checks import is_number, is_positive, is_whole
 
 MODES = ("window", "stateful")
 SAMPLINGS = ("argmax", "temperature")

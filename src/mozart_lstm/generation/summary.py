@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from music21 import pitch
 
-from mozart_lstm.fileio import atomic_write_text
+from labtools.fileio import atomic_write_text
 from mozart_lstm.generation.compare import compare_sets, spread
 from mozart_lstm.generation.features import COMPARED, FEATURES, PITCH_CLASS_NAMES
 

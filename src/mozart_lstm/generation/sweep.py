@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hydra.experimental.callback import Callback
 
-from mozart_lstm.fileio import atomic_write_text
+from labtools.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
-from mozart_lstm.fileio import atomic_path
+from labtools.fileio import atomic_path
 
 HARMONICS = 6
 INHARMONICITY = 2e-4

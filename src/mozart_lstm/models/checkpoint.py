@@ -12,8 +12,8 @@ import torch
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 from torch import nn
 
-from mozart_lstm.errors import UserError
-from mozart_lstm.fileio import atomic_path
+from labtools.errors import UserError
+from labtools.fileio import atomic_path
 from mozart_lstm.models.network import MozartLSTM
 
 NETWORK_PREFIX = "net."  # MozartLitModule keeps the network in `self.net`

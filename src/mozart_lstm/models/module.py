@@ -6,8 +6,8 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from mozart_lstm.checks import is_number, is_positive, is_whole
-from mozart_lstm.errors import UserError
+from labtools.checks import is_number, is_positive, is_whole
+from labtools.errors import UserError
 from mozart_lstm.models.network import MozartLSTM
 from mozart_lstm.models.timed_accuracy import timed_accuracy
 

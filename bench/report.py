@@ -4,7 +4,7 @@ import json
 import logging
 from pathlib import Path
 
-from mozart_lstm.fileio import atomic_write_text
+from labtools.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
 

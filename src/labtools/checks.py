@@ -1,12 +1,14 @@
 """Type tests for values read from configs: bool is an int subclass, and `True` must not pass as a number."""
 
 import math
+import numbers
 
 MAX_SEED = 2**32 - 1  # numpy's seeds are unsigned 32-bit, and seed_everything seeds numpy too
 
 
 def is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A real number, numpy's included; NaN and inf are numbers here."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def is_positive(value) -> bool:

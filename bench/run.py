@@ -8,11 +8,11 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from mozart_lstm.bench import cases
-from mozart_lstm.bench.physics import lstm_flops_per_window, matmul_peak, memory_bandwidth
-from mozart_lstm.bench.report import write_reports
-from mozart_lstm.bench.time_to_accuracy import time_to_accuracy
-from mozart_lstm.errors import UserError
+from bench import cases
+from bench.physics import lstm_flops_per_window, matmul_peak, memory_bandwidth
+from bench.report import write_reports
+from bench.time_to_accuracy import time_to_accuracy
+from labtools.errors import UserError
 from mozart_lstm.models.network import MozartLSTM
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
 
-from mozart_lstm.bench.lab_way import lab_evaluate, lab_loaders, lab_parse, lab_train
-from mozart_lstm.bench.profiling import parse_profile
-from mozart_lstm.bench.timing import interleave, speedup, timed
+from bench.lab_way import lab_evaluate, lab_loaders, lab_parse, lab_train
+from bench.profiling import parse_profile
+from bench.timing import interleave, speedup, timed
 from mozart_lstm.callbacks.throughput import Throughput
 from mozart_lstm.data.archive import midi_files
 from mozart_lstm.data.tokenize import load_pieces

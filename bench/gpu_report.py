@@ -1,4 +1,4 @@
-"""`python -m mozart_lstm.bench.gpu_report RUN_DIR`: the results.md of a bench/gpu.sh run, from the
+"""`python -m bench.gpu_report RUN_DIR`: the results.md of a bench/gpu.sh run, from the
 throughput.json its Throughput callback wrote."""
 
 import json
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from mozart_lstm.errors import UserError
-from mozart_lstm.fileio import atomic_write_text
+from labtools.errors import UserError
+from labtools.fileio import atomic_write_text
 
 
 def gpu_report(run_dir) -> str:
@@ -41,7 +41,7 @@ def gpu_report(run_dir) -> str:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m mozart_lstm.bench.gpu_report RUN_DIR")
+        sys.exit("usage: python -m bench.gpu_report RUN_DIR")
     try:
         print(gpu_report(sys.argv[1]))
     except UserError as err:
