@@ -5,16 +5,12 @@ Writes mozart.mid, mozart.wav and piano_roll.png into the run dir. Options: conf
 
 import hydra
 
-from labtools.errors import report_user_errors
+from labtools.errors import run_task
 
 
 @hydra.main(config_path="conf", config_name="generate", version_base="1.3")
-@report_user_errors
 def main(cfg):
-    # imported here so that `python generate.py --help` does not load torch and music21
-    from mozart_lstm.generate import run
-
-    run(cfg)
+    run_task("mozart_lstm.generate", cfg)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,12 @@
 
 import hydra
 
-from labtools.errors import report_user_errors
+from labtools.errors import run_task
 
 
 @hydra.main(config_path="conf", config_name="inverse", version_base="1.3")
-@report_user_errors
 def main(cfg):
-    from heat_inverse.task import run  # scipy and matplotlib load here, so that --help stays fast
-
-    run(cfg)
+    run_task("heat_inverse.task", cfg)
 
 
 if __name__ == "__main__":

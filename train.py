@@ -8,15 +8,12 @@ python train.py ckpt_path=outputs/train/<run>/checkpoints/last.ckpt    resume
 
 import hydra
 
-from labtools.errors import report_user_errors
+from labtools.errors import run_task
 
 
 @hydra.main(config_path="conf", config_name="train", version_base="1.3")
-@report_user_errors
 def main(cfg):
-    from mozart_lstm.train import run  # torch and Lightning load here, so that --help stays fast
-
-    run(cfg)
+    run_task("mozart_lstm.train", cfg)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,12 @@
 
 import hydra
 
-from labtools.errors import report_user_errors
+from labtools.errors import run_task
 
 
 @hydra.main(config_path="../conf", config_name="bench", version_base="1.3")
-@report_user_errors
 def main(cfg):
-    from bench.run import run  # torch and Lightning load here, so that --help stays fast
-
-    run(cfg)
+    run_task("bench.run", cfg)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """One exception type for everything the user can fix, and the entry-point wrapper that prints it as one line."""
 
 import functools
+import importlib
 import sys
 
 
@@ -27,3 +28,10 @@ def report_user_errors(task):
             sys.exit(130)
 
     return wrapper
+
+
+def run_task(module: str, cfg):
+    """What every entry script's Hydra main does: import `module` and call its `run(cfg)`, reporting user errors.
+
+    The import happens only now, so that `--help` and a bad override answer without loading torch or music21."""
+    return report_user_errors(lambda config: importlib.import_module(module).run(config))(cfg)
