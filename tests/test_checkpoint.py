@@ -15,10 +15,11 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from labtools.errors import UserError
 from mozart_lstm.callbacks import LabCheckpoint
-from mozart_lstm.models import MozartLitModule, MozartLSTM, load_model, read_checkpoint
+from mozart_lstm.models import MozartLitModule, MozartLSTM, NetworkConfig, load_model, read_checkpoint
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO
 
 VOCAB = [f"T{i}" for i in range(10)]
+NETWORK = NetworkConfig(len(VOCAB), embedding_dim=4, hidden_size=8, num_layers=2, linear_sizes=(8,))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def trained(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     x = torch.randint(0, len(VOCAB), (48, 5))
     loader = DataLoader(TensorDataset(x, x[:, -1]), batch_size=8, shuffle=True, drop_last=True)
-    module = MozartLitModule(VOCAB, embedding_dim=4, hidden_size=8, num_layers=2, linear_sizes=[8])
+    module = MozartLitModule(VOCAB, **NETWORK.settings())
     trainer = pl.Trainer(
         max_epochs=2,
         accelerator="cpu",
@@ -50,7 +51,7 @@ def test_the_lab_format_holds_the_labs_keys(trained):
     assert {"epoch", "model_state_dict", "optimizer_state_dict", "loss", "vocab", "hparams"} <= saved.keys()
     assert saved["epoch"] == 1 and saved["vocab"] == VOCAB and "vocab" not in saved["hparams"]
     assert isinstance(saved["loss"], float)
-    assert saved["model_state_dict"].keys() == MozartLSTM(len(VOCAB), 4, 8, 2, 0.3, (8,)).state_dict().keys()
+    assert saved["model_state_dict"].keys() == MozartLSTM(NETWORK).state_dict().keys()
 
 
 @pytest.mark.parametrize("name", ["epoch_000.ckpt", "epoch_001.ckpt", "last.ckpt", "lab_epoch_000.pt"])
@@ -63,8 +64,7 @@ def test_both_kinds_read_alike(trained):
     assert (lightning.kind, lab.kind) == ("lightning", "lab")
     assert lightning.epoch == lab.epoch == 1
     assert lightning.vocab == lab.vocab == VOCAB
-    assert lightning.model_hparams == lab.model_hparams
-    assert lightning.model_hparams["vocab_size"] == len(VOCAB)
+    assert lightning.network == lab.network == NETWORK
     assert lightning.state_dict.keys() == lab.state_dict.keys()
     assert all(torch.equal(lightning.state_dict[k], lab.state_dict[k]) for k in lab.state_dict)
 
