@@ -69,6 +69,35 @@ def test_both_kinds_read_alike(trained):
     assert all(torch.equal(lightning.state_dict[k], lab.state_dict[k]) for k in lab.state_dict)
 
 
+def test_the_network_settings_are_stored_as_plain_values(trained):
+    """No NetworkConfig object in a file: the settings are the module's flat hyperparameters (its config keys)."""
+    lightning = torch.load(trained / "last.ckpt", weights_only=True)["hyper_parameters"]
+    lab = torch.load(trained / "lab_epoch_001.pt", weights_only=True)["hparams"]
+    for hparams in (lightning, lab):
+        assert {key: hparams[key] for key in NETWORK.settings()} == NETWORK.settings() == {
+            "embedding_dim": 4, "hidden_size": 8, "num_layers": 2, "dropout": 0.3, "linear_sizes": [8]
+        }  # fmt: skip
+
+
+def test_a_file_written_before_network_config_still_loads(trained, tmp_path):
+    """The lab file as the old writer left it: flat hparams, and only the keys that writer knew."""
+    saved = torch.load(trained / "lab_epoch_001.pt", weights_only=True)
+    saved["hparams"] = {"embedding_dim": 4, "hidden_size": 8, "num_layers": 2, "linear_sizes": [8], "lr": 0.001}
+    torch.save(saved, tmp_path / "old.pt")
+    old = read_checkpoint(tmp_path / "old.pt")
+    assert old.network == NETWORK  # dropout: the default
+    model = old.build_network()
+    assert type(model) is MozartLSTM and not model.training and not hasattr(model, "vocab")
+
+
+def test_impossible_network_settings_in_a_file_name_it(trained, tmp_path):
+    saved = torch.load(trained / "lab_epoch_001.pt", weights_only=True)
+    saved["hparams"]["hidden_size"] = 0
+    torch.save(saved, tmp_path / "zero.pt")
+    with pytest.raises(UserError, match=r"zero.pt: model.hidden_size=0: must be a whole number >= 1"):
+        read_checkpoint(tmp_path / "zero.pt")
+
+
 def test_load_model_gives_identical_predictions_from_both_kinds(trained):
     x = torch.randint(0, len(VOCAB), (7, 5), generator=torch.Generator().manual_seed(3))
     predictions = []

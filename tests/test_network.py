@@ -1,9 +1,12 @@
 """The lab's network: layer structure, output shape, a probability distribution, the zero state."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
 
+from labtools.errors import UserError
 from mozart_lstm.models import MozartLSTM, NetworkConfig
 
 VOCAB = 50
@@ -91,3 +94,32 @@ def test_a_single_step_matches_nn_lstm():
     torch.testing.assert_close(log_probs, expected)
     torch.testing.assert_close(h, h_ref)
     torch.testing.assert_close(c, c_ref)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"embedding_dim": 0}, "model.embedding_dim=0: must be a whole number >= 1"),
+        ({"hidden_size": 16.0}, "model.hidden_size=16.0: must be a whole number >= 1"),
+        ({"num_layers": True}, "model.num_layers=True: must be a whole number >= 1"),
+        ({"linear_sizes": [8, -1]}, "model.linear_sizes[1]=-1: must be a whole number >= 1"),
+        ({"linear_sizes": []}, "model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]"),
+        ({"linear_sizes": 256}, "model.linear_sizes=256: must be a list of whole numbers, e.g. [256]"),
+        ({"dropout": 1.0}, "model.dropout=1.0: must be in [0, 1)"),
+        ({"dropout": "0.3"}, "model.dropout='0.3': must be in [0, 1)"),
+        ({"vocab_size": 0}, "vocab_size=0: must be a whole number >= 1"),
+    ],
+)
+def test_bad_settings_are_one_line_user_errors_naming_the_key(settings, message):
+    with pytest.raises(UserError) as err:
+        NetworkConfig(**({"vocab_size": VOCAB} | settings))
+    assert str(err.value) == message
+
+
+def test_config_is_frozen_and_keeps_yaml_lists_as_tuples():
+    config = NetworkConfig(VOCAB, linear_sizes=[24, 12])
+    assert config.linear_sizes == (24, 12) and hash(config) == hash(NetworkConfig(VOCAB, linear_sizes=(24, 12)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.hidden_size = 8
+    assert config.settings()["linear_sizes"] == [24, 12] and "vocab_size" not in config.settings()
+    assert NetworkConfig.from_settings(VOCAB, config.settings() | {"lr": 0.1}) == config
