@@ -26,7 +26,7 @@ class CheckpointData:
     path: Path
     kind: str  # "lightning" or "lab"
     epoch: int  # 0-based, as Lightning counts; the checkpoint was written at the end of this epoch
-    network: NetworkConfig
+    network: NetworkConfig  # read from the flat hyperparameters; vocab_size is len(vocab)
     state_dict: dict  # MozartLSTM weights
     vocab: list[str]
     lr: float
