@@ -242,15 +242,14 @@ def evaluate(cfg, built, module) -> dict:
 
 def generate(cfg, built, module) -> dict:
     """6. 500 tokens from one seed window: the lab's windowed loop against the stateful one."""
-    net = module.net.eval()
-    net.vocab = list(built["vocab"].tokens)
+    net, vocab = module.net.eval(), built["vocab"].tokens
     seed = built["vocab"].decode(built["test_set"][0][0])
     n = cfg.generate.tokens
     for mode in ("window", "stateful"):
-        predict_notes(net, seed, 2, mode=mode)  # warm-up: first-call costs are not per-token costs
+        predict_notes(net, vocab, seed, 2, mode=mode)  # warm-up: first-call costs are not per-token costs
     runs = interleave(
         cfg.repeats,
-        {mode: lambda m=mode: timed(predict_notes, net, seed, n, mode=m) for mode in ("window", "stateful")},
+        {mode: lambda m=mode: timed(predict_notes, net, vocab, seed, n, mode=m) for mode in ("window", "stateful")},
     )
     rates = {mode: n / r.median for mode, r in runs.items()}
     return _case(

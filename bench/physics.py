@@ -4,10 +4,10 @@ import time
 
 import torch
 
+from mozart_lstm.models.network import NetworkConfig
 
-def lstm_flops_per_window(
-    vocab_size: int, embedding_dim: int, hidden_size: int, num_layers: int, linear_sizes, seq_len: int
-) -> dict[str, int]:
+
+def lstm_flops_per_window(network: NetworkConfig, seq_len: int) -> dict[str, int]:
     """Matmul FLOPs (2 per multiply-add) of one window; elementwise work (gates, BatchNorm) is left out.
 
     forward  = seq_len * sum_l 2 * 4h * (in_l + h)       with in_0 = embedding_dim, in_l = h after
@@ -15,9 +15,9 @@ def lstm_flops_per_window(
     training = 3 * forward                                (the backward pass costs two forward passes)
     The embedding is a lookup: 0 FLOPs.
     """
-    h = hidden_size
-    lstm = seq_len * sum(2 * 4 * h * ((embedding_dim if layer == 0 else h) + h) for layer in range(num_layers))
-    widths = [h, *linear_sizes, vocab_size]
+    h, first = network.hidden_size, network.embedding_dim
+    lstm = seq_len * sum(2 * 4 * h * ((first if layer == 0 else h) + h) for layer in range(network.num_layers))
+    widths = [h, *network.linear_sizes, network.vocab_size]
     head = sum(2 * a * b for a, b in zip(widths, widths[1:], strict=False))
     forward = lstm + head
     return {"lstm": lstm, "head": head, "forward": forward, "training": 3 * forward}

@@ -13,7 +13,7 @@ from bench.physics import lstm_flops_per_window, matmul_peak, memory_bandwidth
 from bench.report import write_reports
 from bench.time_to_accuracy import time_to_accuracy
 from labtools.errors import UserError
-from mozart_lstm.models.network import MozartLSTM
+from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,8 @@ def machine() -> dict:
 
 def physics(cfg, vocab_size: int, train_case: dict, eval_case: dict) -> dict:
     """FLOPs per window, the matmul peaks measured now, and how close training and evaluation come to them."""
-    m = cfg.model
-    flops = lstm_flops_per_window(
-        vocab_size, m.embedding_dim, m.hidden_size, m.num_layers, list(m.linear_sizes), cfg.data.seq_len
-    )
+    network = NetworkConfig.from_settings(vocab_size, OmegaConf.to_container(cfg.model))
+    flops = lstm_flops_per_window(network, cfg.data.seq_len)
     peaks = {
         "float32": matmul_peak(torch.float32, cfg.peak.size, cfg.peak.repeats),
         "bfloat16": matmul_peak(torch.bfloat16, cfg.peak.size, cfg.peak.repeats),
@@ -60,14 +58,9 @@ def physics(cfg, vocab_size: int, train_case: dict, eval_case: dict) -> dict:
         "eval_flops": eval_flops,
         # no batch size can make evaluation faster than running at the peak
         "eval_ratio_bound": peak / eval_flops["a"],
-        "parameter_bytes": 4 * sum(p.numel() for p in _network(cfg, vocab_size).parameters()),
+        "parameter_bytes": 4 * sum(p.numel() for p in MozartLSTM(network).parameters()),
         "memory_bandwidth": memory_bandwidth(cfg.peak.copy_megabytes, cfg.peak.repeats),
     }
-
-
-def _network(cfg, vocab_size: int) -> MozartLSTM:
-    m = cfg.model
-    return MozartLSTM(vocab_size, m.embedding_dim, m.hidden_size, m.num_layers, m.dropout, tuple(m.linear_sizes))
 
 
 def run(cfg: DictConfig) -> dict:

@@ -10,6 +10,7 @@ import torch
 from bench.cases import MetricsDisagree, check_same_metrics
 from bench.physics import lstm_flops_per_window
 from bench.timing import Runs, interleave
+from mozart_lstm.models.network import NetworkConfig
 
 
 def tiny_bench_overrides(midi_dir, tmp_path) -> list[str]:
@@ -112,7 +113,7 @@ def test_same_metrics_check_raises_on_disagreement():
 
 
 def test_flops_per_window_of_the_lab_model():
-    flops = lstm_flops_per_window(1147, 32, 512, 3, [256], 100)
+    flops = lstm_flops_per_window(NetworkConfig(1147), 100)  # the lab's network
     per_step = 2 * 4 * 512 * (32 + 512) + 2 * (2 * 4 * 512 * (512 + 512))
     assert flops["lstm"] == 100 * per_step == 1_061_683_200
     assert flops["head"] == 2 * (512 * 256 + 256 * 1147)
@@ -160,7 +161,9 @@ def test_unigram_prior_sets_the_output_distribution():
     from bench.cases import set_unigram_prior
     from mozart_lstm.models.network import MozartLSTM
 
-    net = MozartLSTM(5, embedding_dim=4, hidden_size=8, num_layers=1, dropout=0.0, linear_sizes=(8,)).eval()
+    net = MozartLSTM(
+        NetworkConfig(5, embedding_dim=4, hidden_size=8, num_layers=1, dropout=0.0, linear_sizes=(8,))
+    ).eval()
     net.head[-2].weight.data.zero_()  # the features off: the prior alone decides
     set_unigram_prior(net, torch.tensor([3, 3, 3, 1, 0]), 5)
     log_probs, _ = net(torch.randint(0, 5, (6, 4)))

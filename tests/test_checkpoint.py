@@ -15,10 +15,11 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from labtools.errors import UserError
 from mozart_lstm.callbacks import LabCheckpoint
-from mozart_lstm.models import MozartLitModule, MozartLSTM, load_model, read_checkpoint
+from mozart_lstm.models import MozartLitModule, MozartLSTM, NetworkConfig, load_model, read_checkpoint
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO
 
 VOCAB = [f"T{i}" for i in range(10)]
+NETWORK = NetworkConfig(len(VOCAB), embedding_dim=4, hidden_size=8, num_layers=2, linear_sizes=(8,))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def trained(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     x = torch.randint(0, len(VOCAB), (48, 5))
     loader = DataLoader(TensorDataset(x, x[:, -1]), batch_size=8, shuffle=True, drop_last=True)
-    module = MozartLitModule(VOCAB, embedding_dim=4, hidden_size=8, num_layers=2, linear_sizes=[8])
+    module = MozartLitModule(VOCAB, **NETWORK.settings())
     trainer = pl.Trainer(
         max_epochs=2,
         accelerator="cpu",
@@ -50,7 +51,7 @@ def test_the_lab_format_holds_the_labs_keys(trained):
     assert {"epoch", "model_state_dict", "optimizer_state_dict", "loss", "vocab", "hparams"} <= saved.keys()
     assert saved["epoch"] == 1 and saved["vocab"] == VOCAB and "vocab" not in saved["hparams"]
     assert isinstance(saved["loss"], float)
-    assert saved["model_state_dict"].keys() == MozartLSTM(len(VOCAB), 4, 8, 2, 0.3, (8,)).state_dict().keys()
+    assert saved["model_state_dict"].keys() == MozartLSTM(NETWORK).state_dict().keys()
 
 
 @pytest.mark.parametrize("name", ["epoch_000.ckpt", "epoch_001.ckpt", "last.ckpt", "lab_epoch_000.pt"])
@@ -63,10 +64,38 @@ def test_both_kinds_read_alike(trained):
     assert (lightning.kind, lab.kind) == ("lightning", "lab")
     assert lightning.epoch == lab.epoch == 1
     assert lightning.vocab == lab.vocab == VOCAB
-    assert lightning.model_hparams == lab.model_hparams
-    assert lightning.model_hparams["vocab_size"] == len(VOCAB)
+    assert lightning.network == lab.network == NETWORK
     assert lightning.state_dict.keys() == lab.state_dict.keys()
     assert all(torch.equal(lightning.state_dict[k], lab.state_dict[k]) for k in lab.state_dict)
+
+
+def test_the_network_settings_are_stored_as_plain_values(trained):
+    """No NetworkConfig object in a file: the settings are the module's flat hyperparameters (its config keys)."""
+    lightning = torch.load(trained / "last.ckpt", weights_only=True)["hyper_parameters"]
+    lab = torch.load(trained / "lab_epoch_001.pt", weights_only=True)["hparams"]
+    for hparams in (lightning, lab):
+        assert {key: hparams[key] for key in NETWORK.settings()} == NETWORK.settings() == {
+            "embedding_dim": 4, "hidden_size": 8, "num_layers": 2, "dropout": 0.3, "linear_sizes": [8]
+        }  # fmt: skip
+
+
+def test_a_file_written_before_network_config_still_loads(trained, tmp_path):
+    """The lab file as the old writer left it: flat hparams, and only the keys that writer knew."""
+    saved = torch.load(trained / "lab_epoch_001.pt", weights_only=True)
+    saved["hparams"] = {"embedding_dim": 4, "hidden_size": 8, "num_layers": 2, "linear_sizes": [8], "lr": 0.001}
+    torch.save(saved, tmp_path / "old.pt")
+    old = read_checkpoint(tmp_path / "old.pt")
+    assert old.network == NETWORK  # dropout: the default
+    model = old.build_network()
+    assert type(model) is MozartLSTM and not model.training and not hasattr(model, "vocab")
+
+
+def test_impossible_network_settings_in_a_file_name_it(trained, tmp_path):
+    saved = torch.load(trained / "lab_epoch_001.pt", weights_only=True)
+    saved["hparams"]["hidden_size"] = 0
+    torch.save(saved, tmp_path / "zero.pt")
+    with pytest.raises(UserError, match=r"zero.pt: model.hidden_size=0: must be a whole number >= 1"):
+        read_checkpoint(tmp_path / "zero.pt")
 
 
 def test_load_model_gives_identical_predictions_from_both_kinds(trained):

@@ -1,6 +1,8 @@
 """Problem 4 (predict_notes), Problem 5 (write_midi), the synthesizer and the piano roll,
 on a tiny model trained by the session fixture `tiny_ckpt`."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -14,22 +16,38 @@ from mozart_lstm.generation.music import make_timing, midi_numbers, note_events
 from mozart_lstm.generation.piano_roll import NEW_COLOUR, SEED_COLOUR, save_piano_roll
 from mozart_lstm.generation.sampling import Sampler, generate_ids
 from mozart_lstm.generation.synth import TAIL_S, render, write_wav
-from mozart_lstm.models import load_model
+from mozart_lstm.models import MozartLSTM, read_checkpoint
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def model(tiny_ckpt):
-    return load_model(tiny_ckpt)[0]
+def ckpt(tiny_ckpt):
+    return read_checkpoint(tiny_ckpt)
 
 
 @pytest.fixture(scope="module")
-def stream(model) -> list[str]:
+def model(ckpt):
+    return ckpt.build_network()
+
+
+@pytest.fixture(scope="module")
+def vocab(ckpt) -> list[str]:
+    return ckpt.vocab
+
+
+@pytest.fixture(scope="module")
+def predict(model, ckpt):
+    """predict_notes with the checkpoint's vocabulary and training window, as a lab notebook calls it."""
+    return functools.partial(predict_notes, model, ckpt.vocab, window=ckpt.data_settings["seq_len"])
+
+
+@pytest.fixture(scope="module")
+def stream(ckpt, vocab) -> list[str]:
     """The tiny corpus's token stream, rebuilt from the checkpoint's data settings."""
-    datamodule = MidiDataModule(**model.data_settings)
+    datamodule = MidiDataModule(**ckpt.data_settings)
     datamodule.setup()
-    return [model.vocab[i] for i in datamodule.test_set.ids.tolist()]
+    return [vocab[i] for i in datamodule.test_set.ids.tolist()]
 
 
 @pytest.fixture(scope="module")
@@ -38,38 +56,44 @@ def seed_tokens(stream) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def lab_tokens(model, seed_tokens) -> list[str]:
-    return predict_notes(model, seed_tokens)
+def lab_tokens(predict, seed_tokens) -> list[str]:
+    return predict(seed_tokens)
 
 
-def test_predict_notes_returns_the_seed_and_500_new_tokens(model, seed_tokens, lab_tokens):
+def test_predict_notes_returns_the_seed_and_500_new_tokens(vocab, seed_tokens, lab_tokens):
     assert len(lab_tokens) == 600
     assert lab_tokens[:100] == seed_tokens
-    assert set(lab_tokens) <= set(model.vocab)
+    assert set(lab_tokens) <= set(vocab)
 
 
-def test_seed_as_ids_equals_seed_as_strings(model, seed_tokens):
-    ids = [model.vocab.index(token) for token in seed_tokens]
-    assert predict_notes(model, ids, 30) == predict_notes(model, seed_tokens, 30)
+def test_generation_needs_nothing_patched_onto_the_network(model, vocab, seed_tokens):
+    """The record gives the vocabulary and window; the network is a plain MozartLSTM."""
+    assert type(model) is MozartLSTM and not hasattr(model, "vocab") and not model.training
+    assert predict_notes(model, vocab, seed_tokens[-8:], 3)[:8] == seed_tokens[-8:]
 
 
-def test_same_seed_gives_the_same_piece_and_another_seed_another(model, seed_tokens):
+def test_seed_as_ids_equals_seed_as_strings(seed_tokens, predict, vocab):
+    ids = [vocab.index(token) for token in seed_tokens]
+    assert predict(ids, 30) == predict(seed_tokens, 30)
+
+
+def test_same_seed_gives_the_same_piece_and_another_seed_another(seed_tokens, predict):
     options = {"n_notes": 60, "sampling": "temperature", "temperature": 2.0}
-    first = predict_notes(model, seed_tokens, seed=1, **options)
-    assert first == predict_notes(model, seed_tokens, seed=1, **options)
-    assert first != predict_notes(model, seed_tokens, seed=2, **options)
+    first = predict(seed_tokens, seed=1, **options)
+    assert first == predict(seed_tokens, seed=1, **options)
+    assert first != predict(seed_tokens, seed=2, **options)
 
 
-def test_argmax_equals_temperature_towards_zero(model, seed_tokens, lab_tokens):
-    cold = predict_notes(model, seed_tokens, sampling="temperature", temperature=1e-6)
-    hot = predict_notes(model, seed_tokens, sampling="temperature", temperature=3.0)
+def test_argmax_equals_temperature_towards_zero(seed_tokens, lab_tokens, predict):
+    cold = predict(seed_tokens, sampling="temperature", temperature=1e-6)
+    hot = predict(seed_tokens, sampling="temperature", temperature=3.0)
     assert cold == lab_tokens
     assert hot != lab_tokens  # the comparison can tell sampling from argmax
 
 
 @pytest.mark.parametrize("cut", [{"top_k": 1}, {"top_p": 1e-9}])
-def test_keeping_only_the_likeliest_token_equals_argmax(model, seed_tokens, lab_tokens, cut):
-    assert predict_notes(model, seed_tokens, sampling="temperature", temperature=3.0, **cut) == lab_tokens
+def test_keeping_only_the_likeliest_token_equals_argmax(seed_tokens, lab_tokens, cut, predict):
+    assert predict(seed_tokens, sampling="temperature", temperature=3.0, **cut) == lab_tokens
 
 
 def test_repetition_penalty_turns_argmax_away_from_a_seen_token():
@@ -88,16 +112,16 @@ def test_top_p_samples_only_from_the_nucleus():
     assert set(drawn.tolist()) == {1, 2}
 
 
-def test_stateful_first_prediction_equals_the_windowed_one(model, seed_tokens):
-    window = predict_notes(model, seed_tokens, 1, mode="window")
-    stateful = predict_notes(model, seed_tokens, 1, mode="stateful")
+def test_stateful_first_prediction_equals_the_windowed_one(seed_tokens, predict):
+    window = predict(seed_tokens, 1, mode="window")
+    stateful = predict(seed_tokens, 1, mode="stateful")
     assert stateful == window
 
 
-def test_stateful_carries_the_state_of_the_whole_piece(model, seed_tokens):
+def test_stateful_carries_the_state_of_the_whole_piece(model, seed_tokens, vocab, ckpt):
     """Stateful token k is the argmax after one LSTM pass over everything since the seed window began."""
-    window = model.data_settings["seq_len"]
-    seed_ids = torch.tensor([[model.vocab.index(t) for t in seed_tokens]])
+    window = ckpt.data_settings["seq_len"]
+    seed_ids = torch.tensor([[vocab.index(t) for t in seed_tokens]])
     ids = generate_ids(model, seed_ids, 12, mode="stateful", window=window)
     begin = 100 - window
     with torch.inference_mode():
@@ -106,8 +130,8 @@ def test_stateful_carries_the_state_of_the_whole_piece(model, seed_tokens):
 
 
 @pytest.mark.parametrize("mode", ["window", "stateful"])
-def test_a_batch_equals_its_samples_generated_alone(model, stream, mode):
-    seeds = torch.tensor([[model.vocab.index(t) for t in stream[s : s + 8]] for s in (0, 30, 60)])
+def test_a_batch_equals_its_samples_generated_alone(model, stream, mode, vocab):
+    seeds = torch.tensor([[vocab.index(t) for t in stream[s : s + 8]] for s in (0, 30, 60)])
     batch = generate_ids(model, seeds, 20, mode=mode)
     alone = torch.cat([generate_ids(model, seed[None], 20, mode=mode) for seed in seeds])
     assert torch.equal(batch, alone)
@@ -116,10 +140,10 @@ def test_a_batch_equals_its_samples_generated_alone(model, stream, mode):
 @pytest.mark.parametrize(
     "bad", [{"n_notes": 0}, {"mode": "lstm"}, {"sampling": "beam"}, {"top_p": 2.0}, {"temperature": 0}]
 )
-def test_bad_sampling_options_name_the_key(model, seed_tokens, bad):
+def test_bad_sampling_options_name_the_key(seed_tokens, bad, predict):
     key = next(iter(bad))
     with pytest.raises(ValueError, match=key):
-        predict_notes(model, seed_tokens, **{"n_notes": 5, **bad})
+        predict(seed_tokens, **{"n_notes": 5, **bad})
 
 
 def reparse(path) -> list:
@@ -167,10 +191,10 @@ def test_empirical_rhythm_reproduces_the_distribution():
     assert counts / counts.sum() == pytest.approx([0.625, 0.375], abs=0.03)
 
 
-def test_empirical_offsets_from_the_checkpoint_stay_on_its_support(model):
-    support = model.rhythm["offset_gaps"]["values"]
-    likely = {v for v, p in zip(support, model.rhythm["offset_gaps"]["probs"], strict=True) if p > 0.01}
-    gaps = set(np.diff(make_timing(3000, offset="empirical", rhythm=model.rhythm).offsets).tolist())
+def test_empirical_offsets_from_the_checkpoint_stay_on_its_support(ckpt):
+    support = ckpt.rhythm["offset_gaps"]["values"]
+    likely = {v for v, p in zip(support, ckpt.rhythm["offset_gaps"]["probs"], strict=True) if p > 0.01}
+    gaps = set(np.diff(make_timing(3000, offset="empirical", rhythm=ckpt.rhythm).offsets).tolist())
     assert likely <= gaps <= set(support)
 
 

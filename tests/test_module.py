@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from labtools.errors import UserError
-from mozart_lstm.models import MozartLitModule
+from mozart_lstm.models import MozartLitModule, NetworkConfig
 
 VOCAB = [f"T{i}" for i in range(12)]
 TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": [16]}
@@ -86,6 +86,17 @@ def test_hparams_keep_the_vocabulary_but_the_logger_gets_its_size():
     logged = module.loggable_hparams()
     assert "model/vocab" not in logged and logged["model/vocab_size"] == len(VOCAB)
     assert logged["model/hidden_size"] == 16
+    # defaults the caller left out are recorded too: a checkpoint names the whole network
+    assert {key: module.hparams[key] for key in module.net.config.settings()} == module.net.config.settings()
+    assert logged["model/dropout"] == 0.3 and logged["model/linear_sizes"] == [16]
+    assert {"lr", "objective", "eval_name", "test_name"} <= module.hparams.keys()
+
+
+def test_the_network_is_built_from_one_config():
+    module = MozartLitModule(VOCAB, **TINY)
+    assert module.net.config == NetworkConfig(len(VOCAB), **TINY)
+    with pytest.raises(TypeError, match="vocab_size"):
+        MozartLitModule(VOCAB, vocab_size=3)
 
 
 def test_epoch_metrics_of_the_lab_split():

@@ -1,10 +1,13 @@
 """The lab's network: layer structure, output shape, a probability distribution, the zero state."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
 
-from mozart_lstm.models import MozartLSTM
+from labtools.errors import UserError
+from mozart_lstm.models import MozartLSTM, NetworkConfig
 
 VOCAB = 50
 
@@ -15,7 +18,7 @@ def forward_order(model: MozartLSTM) -> list[nn.Module]:
 
 
 def test_layer_structure_is_the_labs():
-    model = MozartLSTM(VOCAB)  # the lab's defaults
+    model = MozartLSTM(NetworkConfig(VOCAB))  # the lab's defaults
     layers = forward_order(model)
     kinds = [type(layer) for layer in layers]
 
@@ -42,7 +45,7 @@ def test_layer_structure_is_the_labs():
 
 
 def test_more_hidden_linears_keep_the_pattern():
-    model = MozartLSTM(VOCAB, hidden_size=16, linear_sizes=(24, 12))
+    model = MozartLSTM(NetworkConfig(VOCAB, hidden_size=16, linear_sizes=(24, 12)))
     kinds = [type(layer) for layer in forward_order(model)]
     assert kinds.count(nn.Linear) == 3 and kinds.count(nn.BatchNorm1d) == 4
 
@@ -50,7 +53,7 @@ def test_more_hidden_linears_keep_the_pattern():
 @pytest.mark.parametrize("train_mode", [True, False])
 def test_output_is_a_log_distribution_per_window(train_mode):
     torch.manual_seed(0)
-    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3).train(train_mode)
+    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3)).train(train_mode)
     x = torch.randint(0, VOCAB, (6, 11))
     log_probs, (h, c) = model(x)
     assert log_probs.shape == (6, VOCAB)
@@ -59,7 +62,7 @@ def test_output_is_a_log_distribution_per_window(train_mode):
 
 
 def test_init_hidden_is_zero_on_the_parameters_device_and_dtype():
-    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16, num_layers=2).double()
+    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16, num_layers=2)).double()
     h, c = model.init_hidden(5)
     assert h.shape == c.shape == (2, 5, 16)
     assert h.dtype == c.dtype == torch.float64 and h.device == model.lstm.weight_hh_l0.device
@@ -68,7 +71,7 @@ def test_init_hidden_is_zero_on_the_parameters_device_and_dtype():
 
 def test_every_batch_starts_from_zero_state():
     torch.manual_seed(0)
-    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16).eval()
+    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16)).eval()
     x = torch.randint(0, VOCAB, (4, 7))
     from_none, _ = model(x)
     from_zeros, _ = model(x, model.init_hidden(4))
@@ -81,7 +84,7 @@ def test_every_batch_starts_from_zero_state():
 def test_a_single_step_matches_nn_lstm():
     """forward() writes one eval-mode time step out (fast on a CPU); it must equal nn.LSTM's step."""
     torch.manual_seed(0)
-    model = MozartLSTM(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3).eval()
+    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3)).eval()
     x = torch.randint(0, VOCAB, (4, 6))
     with torch.no_grad():
         _, state = model(x[:, :5])
@@ -91,3 +94,32 @@ def test_a_single_step_matches_nn_lstm():
     torch.testing.assert_close(log_probs, expected)
     torch.testing.assert_close(h, h_ref)
     torch.testing.assert_close(c, c_ref)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"embedding_dim": 0}, "model.embedding_dim=0: must be a whole number >= 1"),
+        ({"hidden_size": 16.0}, "model.hidden_size=16.0: must be a whole number >= 1"),
+        ({"num_layers": True}, "model.num_layers=True: must be a whole number >= 1"),
+        ({"linear_sizes": [8, -1]}, "model.linear_sizes[1]=-1: must be a whole number >= 1"),
+        ({"linear_sizes": []}, "model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]"),
+        ({"linear_sizes": 256}, "model.linear_sizes=256: must be a list of whole numbers, e.g. [256]"),
+        ({"dropout": 1.0}, "model.dropout=1.0: must be in [0, 1)"),
+        ({"dropout": "0.3"}, "model.dropout='0.3': must be in [0, 1)"),
+        ({"vocab_size": 0}, "vocab_size=0: must be a whole number >= 1"),
+    ],
+)
+def test_bad_settings_are_one_line_user_errors_naming_the_key(settings, message):
+    with pytest.raises(UserError) as err:
+        NetworkConfig(**({"vocab_size": VOCAB} | settings))
+    assert str(err.value) == message
+
+
+def test_config_is_frozen_and_keeps_yaml_lists_as_tuples():
+    config = NetworkConfig(VOCAB, linear_sizes=[24, 12])
+    assert config.linear_sizes == (24, 12) and hash(config) == hash(NetworkConfig(VOCAB, linear_sizes=(24, 12)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.hidden_size = 8
+    assert config.settings()["linear_sizes"] == [24, 12] and "vocab_size" not in config.settings()
+    assert NetworkConfig.from_settings(VOCAB, config.settings() | {"lr": 0.1}) == config

@@ -9,7 +9,7 @@ from labtools.errors import UserError
 from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
 from mozart_lstm.data.windows import IGNORED, WindowDataset, held_out_targets, make_loader, split_windows
 from mozart_lstm.models import MozartLitModule
-from mozart_lstm.models.network import MozartLSTM
+from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.train import run
 
 SEQ_LEN = 8
@@ -68,7 +68,7 @@ def test_the_data_module_masks_held_out_labels(make_train_cfg):
 
 def test_the_last_position_of_all_positions_is_the_labs_output():
     torch.manual_seed(0)
-    net = MozartLSTM(20, embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(16,)).eval()
+    net = MozartLSTM(NetworkConfig(20, embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(16,))).eval()
     x = torch.randint(0, 20, (5, SEQ_LEN))
     every, _ = net(x, all_positions=True)
     assert every.shape == (5, SEQ_LEN, 20)

@@ -68,19 +68,19 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def rebuild_data(model, ckpt: str):
-    """The training run's data module, rebuilt from the checkpoint's data settings."""
+def rebuild_data(ckpt):
+    """The training run's data module, rebuilt from the data settings of `ckpt` (a CheckpointData)."""
     from mozart_lstm.data import MidiDataModule  # imports Lightning: slow, so after the quick checks
 
-    if not model.data_settings:
-        raise UserError(f"{ckpt}: holds no data settings, so its test split cannot be rebuilt")
-    datamodule = MidiDataModule(**model.data_settings)
+    if not ckpt.data_settings:
+        raise UserError(f"{ckpt.path}: holds no data settings, so its test split cannot be rebuilt")
+    datamodule = MidiDataModule(**ckpt.data_settings)
     datamodule.setup("fit")
-    rebuilt, saved = len(datamodule.vocab), len(model.vocab)
-    if list(datamodule.vocab.tokens) != list(model.vocab):
+    rebuilt, saved = len(datamodule.vocab), len(ckpt.vocab)
+    if list(datamodule.vocab.tokens) != ckpt.vocab:
         differ = f"{rebuilt} tokens, not {saved}" if rebuilt != saved else f"other tokens than its {saved}"
         raise UserError(
-            f"{ckpt}: the data rebuilt from its settings has {differ}: "
+            f"{ckpt.path}: the data rebuilt from its settings has {differ}: "
             "the corpus, its token cache or the settings changed since training"
         )
     return datamodule
@@ -100,16 +100,18 @@ def output_paths(out: Path, index: int, count: int) -> dict[str, Path]:
 def run(cfg: DictConfig) -> list[dict]:
     """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
     check_config(cfg)
-    from mozart_lstm.models import load_model  # Lightning is slow to import: after the quick checks
+    from mozart_lstm.models import read_checkpoint  # Lightning is slow to import: after the quick checks
 
     device = pick_device(cfg.device)
-    model, _, _ = load_model(cfg.ckpt)
-    check_fits(cfg, (model.data_settings or {}).get("seq_len", 0), model.rhythm)
+    ckpt = read_checkpoint(cfg.ckpt)
+    model = ckpt.build_network()
+    vocab = ckpt.vocab
+    check_fits(cfg, ckpt.data_settings.get("seq_len", 0), ckpt.rhythm)
     model.to(device)
-    datamodule = rebuild_data(model, cfg.ckpt)
-    if "empirical" in (cfg.offset, cfg.duration) and not model.rhythm:
+    datamodule = rebuild_data(ckpt)
+    if "empirical" in (cfg.offset, cfg.duration) and not ckpt.rhythm:
         raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for offset/duration=empirical; use fixed")
-    if cfg.offset == "learned" and not is_timed(model.vocab):
+    if cfg.offset == "learned" and not is_timed(vocab):
         raise UserError(f"{cfg.ckpt}: offset=learned needs a model trained on data.tokenization=timed; use fixed")
 
     test_set = datamodule.test_set
@@ -126,16 +128,16 @@ def run(cfg: DictConfig) -> list[dict]:
         cfg.num_samples, cfg.n_notes, seconds, cfg.num_samples * cfg.n_notes / seconds, cfg.mode,
     )  # fmt: skip
 
-    train_grams = split_ngrams(datamodule.train_set, model.vocab)
+    train_grams = split_ngrams(datamodule.train_set, vocab)
     out = Path(cfg.paths.output_dir) / cfg.out
     n_seed = seeds.shape[1]
     results = []
     for k, row in enumerate(ids.tolist()):
-        tokens = [model.vocab[i] for i in row]
+        tokens = [vocab[i] for i in row]
         paths = output_paths(out, k, cfg.num_samples)
         learned = token_gaps(tokens)  # None for pitch-only tokens
         timing = make_timing(
-            len(tokens), **rhythm_options(cfg), rhythm=model.rhythm, seed=cfg.seed + k, learned_gaps=learned
+            len(tokens), **rhythm_options(cfg), rhythm=ckpt.rhythm, seed=cfg.seed + k, learned_gaps=learned
         )
         write_midi(tokens, paths["midi"], timing=timing)
         events = note_events(tokens, timing)

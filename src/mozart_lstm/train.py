@@ -70,10 +70,10 @@ def instantiate_entries(entries, group: str) -> list:
 def _model_factory(cfg):
     factory = instantiate(cfg.model, "model", _partial_=True)
     try:
-        check_model_settings(**factory.keywords)
+        network = check_model_settings(**factory.keywords)
     except TypeError as err:
         raise UserError(f"model: {err}") from err
-    check_model_fits(factory.keywords)
+    check_model_fits(network)
     return factory
 
 

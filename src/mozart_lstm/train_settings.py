@@ -13,6 +13,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from labtools.checks import MAX_SEED, is_number, is_seed, is_whole
 from labtools.errors import UserError
 from labtools.memory import available_bytes, format_bytes
+from mozart_lstm.models.network import NetworkConfig
 
 
 def _optional_whole(value) -> bool:
@@ -81,21 +82,13 @@ ABSENT = object()
 BYTES_PER_WEIGHT = 16
 
 
-def lstm_weights(embedding_dim, hidden_size, num_layers, linear_sizes, **_) -> int:
-    """The network's weights without the vocabulary-sized embedding and output layer."""
-    first = 4 * hidden_size * (embedding_dim + hidden_size + 2)
-    later = (num_layers - 1) * 4 * hidden_size * (2 * hidden_size + 2)
-    sizes = [hidden_size, *linear_sizes]
-    head = sum(a * b + 3 * b for a, b in zip(sizes, sizes[1:], strict=False))
-    return first + later + head
-
-
-def check_model_fits(model_cfg) -> None:
+def check_model_fits(network: NetworkConfig) -> None:
     """Refuse a network that cannot fit in the memory free now; checked after the model's own settings."""
-    needed = BYTES_PER_WEIGHT * lstm_weights(**model_cfg)
+    needed = BYTES_PER_WEIGHT * network.weights_without_vocab()
     free = available_bytes()
     if free is not None and needed > free:
-        sizes = ", ".join(f"{key}={model_cfg[key]}" for key in ("embedding_dim", "hidden_size", "num_layers"))
+        n = network
+        sizes = f"embedding_dim={n.embedding_dim}, hidden_size={n.hidden_size}, num_layers={n.num_layers}"
         raise UserError(
             f"model ({sizes}): training it needs about {format_bytes(needed)} (weights, gradients, optimizer "
             f"state), more than the {format_bytes(free)} free here; use a smaller model.hidden_size"

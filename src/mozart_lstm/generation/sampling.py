@@ -131,14 +131,15 @@ def generate_ids(
     return ids.cpu()
 
 
-def predict_notes(model, seed_tokens: Sequence, n_notes: int = 500, **sampling) -> list[str]:
+def predict_notes(model, vocab: Sequence[str], seed_tokens: Sequence, n_notes: int = 500, **sampling) -> list[str]:
     """Return the seed followed by `n_notes` predicted tokens (600 strings for the lab's 100 + 500).
 
-    `seed_tokens` are token strings (mapped through `model.vocab`) or token ids. The window is the
-    training window length, `model.data_settings["seq_len"]`, when the model carries it. `sampling`
-    takes the keyword arguments of `generate_ids`.
+    `vocab` is the model's (index = class id; a checkpoint's `read_checkpoint(path).vocab`). `seed_tokens` are
+    token strings (mapped through `vocab`) or token ids. `sampling` takes the keyword arguments of
+    `generate_ids`, among them `window`: the training window length (a checkpoint's
+    `data_settings["seq_len"]`), or None for the seed's length.
     """
-    vocab = list(model.vocab)
+    vocab = list(vocab)
     if all(isinstance(token, str) for token in seed_tokens):
         index = {token: i for i, token in enumerate(vocab)}
         unknown = sorted({token for token in seed_tokens if token not in index})
@@ -147,7 +148,5 @@ def predict_notes(model, seed_tokens: Sequence, n_notes: int = 500, **sampling) 
         seed_ids = torch.tensor([[index[token] for token in seed_tokens]])
     else:
         seed_ids = torch.as_tensor(seed_tokens, dtype=torch.long).reshape(1, -1)
-    settings = getattr(model, "data_settings", None) or {}
-    sampling.setdefault("window", settings.get("seq_len"))
     ids = generate_ids(model, seed_ids, n_notes, **sampling)
     return [vocab[i] for i in ids[0].tolist()]

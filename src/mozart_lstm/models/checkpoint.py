@@ -14,10 +14,9 @@ from torch import nn
 
 from labtools.errors import UserError
 from labtools.fileio import atomic_path
-from mozart_lstm.models.network import MozartLSTM
+from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 
 NETWORK_PREFIX = "net."  # MozartLitModule keeps the network in `self.net`
-NETWORK_HPARAMS = ("embedding_dim", "hidden_size", "num_layers", "dropout", "linear_sizes")
 
 
 @dataclass(frozen=True)
@@ -27,13 +26,22 @@ class CheckpointData:
     path: Path
     kind: str  # "lightning" or "lab"
     epoch: int  # 0-based, as Lightning counts; the checkpoint was written at the end of this epoch
-    model_hparams: dict  # keyword arguments of MozartLSTM, vocab_size included
+    network: NetworkConfig  # read from the flat hyperparameters; vocab_size is len(vocab)
     state_dict: dict  # MozartLSTM weights
     vocab: list[str]
     lr: float
     optimizer_state: dict | None  # RMSprop state_dict, None when the file has none
     data_settings: dict  # MidiDataModule keyword arguments; {} when the file does not say
     rhythm: dict | None  # the corpus's offset-gap and duration distributions, None when the file does not say
+
+    def build_network(self) -> MozartLSTM:
+        """The trained network, in eval() mode on the CPU. Raises UserError when the weights do not fit."""
+        model = MozartLSTM(self.network)
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as err:
+            raise UserError(f"{self.path}: weights do not fit its hyperparameters ({_first_line(err)})") from err
+        return model.eval()
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -48,7 +56,9 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 
 def save_lab_checkpoint(path, *, epoch, module, optimizer, loss, data_settings, rhythm) -> Path:
-    """The lab's dict, plus what a later `load_model` or generation run needs to rebuild the data."""
+    """The lab's dict, plus what a later `load_model` or generation run needs to rebuild the data.
+
+    "hparams" are the module's, the network's settings among them (NetworkConfig.settings(): plain values)."""
     hparams = {key: value for key, value in module.hparams.items() if key != "vocab"}
     contents = {
         "epoch": epoch,
@@ -82,13 +92,6 @@ def _load_raw(path: Path) -> dict:
     return raw
 
 
-def _network_kwargs(hparams: dict, vocab: list) -> dict:
-    kwargs = {key: hparams[key] for key in NETWORK_HPARAMS if key in hparams}
-    if "linear_sizes" in kwargs:
-        kwargs["linear_sizes"] = tuple(kwargs["linear_sizes"])
-    return kwargs | {"vocab_size": len(vocab)}
-
-
 def _datamodule_state(raw: dict) -> dict:
     # Lightning stores LightningDataModule.state_dict() under the data module's class name
     from mozart_lstm.data import MidiDataModule
@@ -106,7 +109,7 @@ def _from_lightning(path: Path, raw: dict) -> CheckpointData:
         path=path,
         kind="lightning",
         epoch=raw["epoch"],
-        model_hparams=_network_kwargs(hp, vocab),
+        network=NetworkConfig.from_settings(len(vocab), hp),
         state_dict=weights,
         vocab=vocab,
         lr=hp.get("lr", 1e-3),
@@ -123,7 +126,7 @@ def _from_lab(path: Path, raw: dict) -> CheckpointData:
         path=path,
         kind="lab",
         epoch=raw["epoch"],
-        model_hparams=_network_kwargs(hp, vocab),
+        network=NetworkConfig.from_settings(len(vocab), hp),
         state_dict=raw["model_state_dict"],
         vocab=vocab,
         lr=hp.get("lr", 1e-3),
@@ -146,6 +149,8 @@ def read_checkpoint(path) -> CheckpointData:
             raise KeyError("state_dict")
     except KeyError as err:
         raise UserError(f"{path}: not a mozart-lstm checkpoint (missing {err})") from err
+    except UserError as err:  # impossible network settings
+        raise UserError(f"{path}: {err}") from err
     embedding = data.state_dict.get("embedding.weight")
     if embedding is None or embedding.shape[0] != len(data.vocab):
         rows = None if embedding is None else embedding.shape[0]
@@ -157,20 +162,16 @@ def read_checkpoint(path) -> CheckpointData:
 def load_model(path):
     """The lab's helper: `(model, criterion, optimizer)` from either checkpoint kind.
 
-    `model` is a MozartLSTM in eval() mode on the CPU, with `.vocab` (list of tokens, index = class id),
-    `.data_settings` (MidiDataModule keyword arguments) and `.rhythm` set; `criterion` is NLLLoss;
-    `optimizer` is RMSprop with its state restored when the file holds one.
+    `model` is a MozartLSTM in eval() mode on the CPU; `criterion` is NLLLoss; `optimizer` is RMSprop with its
+    state restored when the file holds one. For notebooks, `model` also carries `.vocab` (list of tokens,
+    index = class id), `.data_settings` (MidiDataModule keyword arguments) and `.rhythm`; nothing in this
+    project reads them back: it takes them from `read_checkpoint(path)`, whose `build_network()` gives the model.
     """
     ckpt = read_checkpoint(path)
-    model = MozartLSTM(**ckpt.model_hparams)
-    try:
-        model.load_state_dict(ckpt.state_dict)
-    except RuntimeError as err:
-        raise UserError(f"{ckpt.path}: weights do not fit its hyperparameters ({_first_line(err)})") from err
+    model = ckpt.build_network()
     model.vocab = ckpt.vocab
     model.data_settings = ckpt.data_settings
     model.rhythm = ckpt.rhythm
-    model.eval()
     optimizer = torch.optim.RMSprop(model.parameters(), lr=ckpt.lr)
     if ckpt.optimizer_state is not None:
         optimizer.load_state_dict(ckpt.optimizer_state)

@@ -6,9 +6,9 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from labtools.checks import is_number, is_positive, is_whole
+from labtools.checks import is_positive
 from labtools.errors import UserError
-from mozart_lstm.models.network import MozartLSTM
+from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.models.timed_accuracy import timed_accuracy
 
 
@@ -40,24 +40,18 @@ class SplitMetrics(nn.Module):
 OBJECTIVES = ("last", "all")
 
 
-def check_model_settings(
-    embedding_dim=32, hidden_size=512, num_layers=3, dropout=0.3, linear_sizes=(256,), lr=1e-3, objective="last"
-) -> None:
-    """Reject impossible model settings, naming the config key; the train task calls it before parsing data."""
-    sizes = {"model.embedding_dim": embedding_dim, "model.hidden_size": hidden_size}
-    sizes["model.num_layers"] = num_layers
-    sizes.update({f"model.linear_sizes[{i}]": size for i, size in enumerate(linear_sizes)})
-    for key, value in sizes.items():
-        if not is_whole(value):
-            raise UserError(f"{key}={value!r}: must be a whole number >= 1")
-    if not linear_sizes:
-        raise UserError("model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]")
-    if not is_number(dropout) or not 0 <= dropout < 1:
-        raise UserError(f"model.dropout={dropout!r}: must be in [0, 1)")
+def check_model_settings(vocab_size: int = 1, /, lr=1e-3, objective="last", **network) -> NetworkConfig:
+    """Reject impossible model settings, naming the config key; return the network's.
+
+    The train task calls it before the data is parsed, when the vocabulary size is not known yet: the default 1
+    stands in for it there. Positional-only, so that a `model.vocab_size` key is refused as unknown.
+    """
+    config = NetworkConfig(vocab_size, **network)
     if not is_positive(lr):
         raise UserError(f"model.lr={lr!r}: must be a finite number > 0")
     if objective not in OBJECTIVES:
         raise UserError(f"model.objective={objective!r}: must be one of {', '.join(OBJECTIVES)}")
+    return config
 
 
 class MozartLitModule(pl.LightningModule):
@@ -74,44 +68,24 @@ class MozartLitModule(pl.LightningModule):
     """
 
     def __init__(
-        self,
-        vocab: list[str],
-        eval_name: str = "test",
-        test_name: str = "test",
-        embedding_dim: int = 32,
-        hidden_size: int = 512,
-        num_layers: int = 3,
-        dropout: float = 0.3,
-        linear_sizes: tuple[int, ...] = (256,),
-        lr: float = 1e-3,
-        objective: str = "last",
+        self, vocab: list[str], eval_name: str = "test", test_name: str = "test", lr=1e-3, objective="last", **network
     ):
+        """`network`: the fields of NetworkConfig but vocab_size (the vocabulary's length), as conf/model names them."""
         super().__init__()
-        check_model_settings(embedding_dim, hidden_size, num_layers, dropout, linear_sizes, lr, objective)
+        config = check_model_settings(len(vocab), lr, objective, **network)
         # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams).
         self.save_hyperparameters(logger=False)
+        # the network's defaults too, so that a checkpoint names the whole network (as plain values)
+        self.hparams.update(config.settings())
         self.vocab = list(vocab)
         self.eval_name = eval_name
         self.test_name = test_name
         self.objective = objective
-        sizes = tuple(linear_sizes)
-        self.net = MozartLSTM(len(vocab), embedding_dim, hidden_size, num_layers, dropout, sizes)
+        self.net = MozartLSTM(config)
         self.criterion = nn.NLLLoss()
         self.train_metrics = SplitMetrics(len(vocab), top5=False)
         self.eval_metrics = SplitMetrics(len(vocab), top5=True, vocab=self.vocab)
         self.test_metrics = SplitMetrics(len(vocab), top5=True, vocab=self.vocab)
-
-    def network_hparams(self) -> dict:
-        """The keyword arguments that rebuild `self.net` as a plain MozartLSTM."""
-        hp = self.hparams
-        return {
-            "vocab_size": len(self.vocab),
-            "embedding_dim": hp.embedding_dim,
-            "hidden_size": hp.hidden_size,
-            "num_layers": hp.num_layers,
-            "dropout": hp.dropout,
-            "linear_sizes": tuple(hp.linear_sizes),
-        }
 
     def loggable_hparams(self) -> dict:
         """Hyperparameters for TensorBoard's hparams table: everything but the 1000-token vocabulary."""
@@ -126,20 +100,22 @@ class MozartLitModule(pl.LightningModule):
         for name, metric in metrics.update(loss.detach(), log_probs.detach(), y).items():
             self.log(f"{prefix}/{name}", metric, on_step=False, on_epoch=True, prog_bar=prefix != "train")
 
-    def _step(self, batch, metrics: SplitMetrics, prefix: str) -> torch.Tensor:
-        x, y = batch
+    def _last_position_loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The lab's loss: NLL of the next token after each window, with its log-probs."""
         # float(): under bf16-mixed the loss and metrics are still taken in full precision
         log_probs = self(x).float()
-        loss = self.criterion(log_probs, y)
-        self._log_metrics(metrics, prefix, loss, log_probs, y)
+        return self.criterion(log_probs, y), log_probs
+
+    def _step(self, batch, metrics: SplitMetrics, prefix: str) -> torch.Tensor:
+        loss, log_probs = self._last_position_loss(*batch)
+        self._log_metrics(metrics, prefix, loss, log_probs, batch[1])
         return loss
 
     def training_loss(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The objective's loss on a training batch, with the last position's log-probs and labels (the metrics')."""
         x, y = batch
         if self.objective == "last":
-            log_probs = self(x).float()
-            return self.criterion(log_probs, y), log_probs, y
+            return *self._last_position_loss(x, y), y
         if y.ndim != 2:
             raise UserError("model.objective=all needs a label at every position: set data.train_targets=all")
         every = self.net(x, all_positions=True)[0].float()

@@ -1,8 +1,70 @@
 """The lab's network: Embedding → 3-layer LSTM → BatchNorm/Dropout/Linear blocks → LogSoftmax."""
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from labtools.checks import is_number, is_whole
+from labtools.errors import UserError
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The network's settings: the one place that names them. The conf/model keys of the same names feed it.
+
+    Checks itself on construction; each message names the `model.<key>` a user sets. `vocab_size` comes from
+    the data, not from a config key.
+    """
+
+    vocab_size: int
+    embedding_dim: int = 32
+    hidden_size: int = 512
+    num_layers: int = 3
+    dropout: float = 0.3
+    linear_sizes: tuple[int, ...] = (256,)
+
+    def __post_init__(self):
+        sizes = self.linear_sizes
+        if isinstance(sizes, str) or not isinstance(sizes, Sequence):
+            raise UserError(f"model.linear_sizes={sizes!r}: must be a list of whole numbers, e.g. [256]")
+        # a tuple, so that the frozen config stays hashable when a YAML list built it
+        object.__setattr__(self, "linear_sizes", tuple(sizes))
+        counts = {"vocab_size": self.vocab_size, "model.embedding_dim": self.embedding_dim}
+        counts |= {"model.hidden_size": self.hidden_size, "model.num_layers": self.num_layers}
+        counts |= {f"model.linear_sizes[{i}]": size for i, size in enumerate(sizes)}
+        for key, value in counts.items():
+            if not is_whole(value):
+                raise UserError(f"{key}={value!r}: must be a whole number >= 1")
+        if not sizes:
+            raise UserError("model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]")
+        if not is_number(self.dropout) or not 0 <= self.dropout < 1:
+            raise UserError(f"model.dropout={self.dropout!r}: must be in [0, 1)")
+
+    @classmethod
+    def from_settings(cls, vocab_size: int, settings: dict) -> "NetworkConfig":
+        """The config from a dict that may hold other keys too (a checkpoint's hyperparameters); absent keys
+        take their defaults."""
+        names = {field.name for field in fields(cls)} - {"vocab_size"}
+        return cls(vocab_size, **{key: value for key, value in settings.items() if key in names})
+
+    def settings(self) -> dict:
+        """The config keys as plain values, vocab_size left out (the data gives it): what checkpoints store.
+        Lists, not tuples, so that hparams.yaml and TensorBoard read them as they read the config's."""
+        values = asdict(self) | {"linear_sizes": list(self.linear_sizes)}
+        del values["vocab_size"]
+        return values
+
+    def weights_without_vocab(self) -> int:
+        """The network's weights but the vocabulary-sized embedding and output layer (unknown before the data)."""
+        h = self.hidden_size
+        first = 4 * h * (self.embedding_dim + h + 2)
+        later = (self.num_layers - 1) * 4 * h * (2 * h + 2)
+        sizes = [h, *self.linear_sizes]
+        head = sum(a * b + 3 * b for a, b in zip(sizes, sizes[1:], strict=False))
+        return first + later + head
 
 
 class MozartLSTM(nn.Module):
@@ -12,25 +74,17 @@ class MozartLSTM(nn.Module):
     so the last layer gets an explicit Dropout. Each Linear is followed by a BatchNorm1d.
     """
 
-    def __init__(
-        self,
-        vocab_size: int,
-        embedding_dim: int = 32,
-        hidden_size: int = 512,
-        num_layers: int = 3,
-        dropout: float = 0.3,
-        linear_sizes: tuple[int, ...] = (256,),
-    ):
+    def __init__(self, config: NetworkConfig):
         super().__init__()
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.lstm = nn.LSTM(embedding_dim, hidden_size, num_layers, batch_first=True, dropout=dropout)
+        self.config = config
+        hidden, dropout, vocab_size = config.hidden_size, config.dropout, config.vocab_size
+        self.embedding = nn.Embedding(vocab_size, config.embedding_dim)
+        self.lstm = nn.LSTM(config.embedding_dim, hidden, config.num_layers, batch_first=True, dropout=dropout)
         self.lstm_dropout = nn.Dropout(dropout)
 
-        blocks: list[nn.Module] = [nn.BatchNorm1d(hidden_size), nn.Dropout(dropout)]
-        width = hidden_size
-        for size in linear_sizes:
+        blocks: list[nn.Module] = [nn.BatchNorm1d(hidden), nn.Dropout(dropout)]
+        width = hidden
+        for size in config.linear_sizes:
             blocks += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.ReLU(), nn.Dropout(dropout)]
             width = size
         blocks += [nn.Linear(width, vocab_size), nn.BatchNorm1d(vocab_size), nn.LogSoftmax(dim=1)]
@@ -38,7 +92,7 @@ class MozartLSTM(nn.Module):
 
     def init_hidden(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         weight = self.lstm.weight_hh_l0
-        shape = (self.num_layers, batch_size, self.hidden_size)
+        shape = (self.config.num_layers, batch_size, self.config.hidden_size)
         return weight.new_zeros(shape), weight.new_zeros(shape)
 
     def forward(self, x: torch.Tensor, hidden=None, all_positions: bool = False):
@@ -74,7 +128,7 @@ class MozartLSTM(nn.Module):
         h0, c0 = hidden
         out = embedded[:, 0]
         hs, cs = [], []
-        for layer in range(self.num_layers):
+        for layer in range(self.config.num_layers):
             weights = [
                 getattr(self.lstm, f"{name}_l{layer}") for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh")
             ]
