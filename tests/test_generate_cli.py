@@ -50,7 +50,7 @@ def test_samples_are_printed_and_saved_beside_mozarts_reference(generate_cfg, tm
         results = run(generate_cfg("n_notes=12", "num_samples=8", "wav=false", "piano_roll=false"))
     report = json.loads((tmp_path / REPORT_NAME).read_text())
     assert report["samples"] == [result["summary"] for result in results]
-    assert report["settings"]["n_notes"] == 12 and report["settings"]["sampling"] == "argmax"
+    assert report["settings"]["n_notes"] == 12 and report["settings"]["sampler"] == "argmax"
     assert report["reference"]["pieces"] >= 2  # test-split stretches of 12 tokens of the tiny corpus
     assert 0.0 <= report["comparison"]["overlap"] <= 1.0 and report["comparison"]["kl"] >= 0.0
     [table] = [r.getMessage() for r in caplog.records if "beside Mozart" in r.getMessage()]
@@ -66,7 +66,13 @@ def test_reference_size_zero_turns_the_comparison_off(generate_cfg, tmp_path):
 
 
 def test_same_seed_same_files_other_seed_other_piece(generate_cfg, tmp_path):
-    options = ["n_notes=30", "sampling=temperature", "temperature=1.5", "offset=empirical", "piano_roll=false"]
+    options = [
+        "n_notes=30",
+        "sampler=temperature",
+        "sampler.temperature=1.5",
+        "rhythm.offset=empirical",
+        "piano_roll=false",
+    ]
     first = run(generate_cfg(*options, "seed=4", out_dir=tmp_path / "a"))[0]
     again = run(generate_cfg(*options, "seed=4", out_dir=tmp_path / "b"))[0]
     other = run(generate_cfg(*options, "seed=5", out_dir=tmp_path / "c"))[0]
@@ -104,14 +110,14 @@ def test_command_line_run(tiny_ckpt, tmp_path):
 @pytest.mark.slow
 def test_multirun_ends_with_one_table_sorted_by_closeness(tiny_ckpt, tmp_path):
     cmd = [sys.executable, "generate.py", "-m", f"ckpt={tiny_ckpt}", "n_notes=12", "num_samples=4", "wav=false"]
-    cmd += ["piano_roll=false", "sampling=temperature", "temperature=0.5,3.0", f"hydra.sweep.dir={tmp_path}"]
+    cmd += ["piano_roll=false", "sampler=temperature", "sampler.temperature=0.5,3.0", f"hydra.sweep.dir={tmp_path}"]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
     assert done.returncode == 0, done.stderr
     table = (tmp_path / "sampling_comparison.txt").read_text().splitlines()
     assert table[0].split()[:3] == ["setting", "OA", "KL"]
-    jobs = [line for line in table if line.startswith("temperature=")]
-    assert sorted(line.split()[0] for line in jobs) == ["temperature=0.5", "temperature=3.0"]
+    jobs = [line for line in table if line.startswith("sampler.temperature=")]  # a row is the job's overrides
+    assert sorted(line.split()[0] for line in jobs) == ["sampler.temperature=0.5", "sampler.temperature=3.0"]
     overlaps = [float(line.split()[1]) for line in jobs]
     assert overlaps == sorted(overlaps, reverse=True)
     assert table[-1].startswith("Mozart (reference)")
