@@ -56,8 +56,10 @@ def test_the_callback_builds_its_sampler_and_rhythm_from_generates_group_files(m
 
 
 def test_the_callbacks_defaults_are_generates(make_train_cfg, compose_cfg):
+    defaults = build_options(compose_cfg("generate", ["ckpt=any"]))
+    assert defaults == (Sampler(), Rhythm())  # the lab's argmax; learned timing when the tokens carry it, else 0.5
     callback = instantiate(make_train_cfg("callbacks=[default,audio_samples]").callbacks.audio_samples, "callbacks")
-    assert (callback.sampling["sampler"], callback.rhythm) == build_options(compose_cfg("generate", ["ckpt=any"]))
+    assert (callback.sampling["sampler"], callback.rhythm) == defaults
 
 
 def test_a_bad_sampler_field_of_the_callback_is_one_line_naming_its_full_key(make_train_cfg):

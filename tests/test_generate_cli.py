@@ -11,7 +11,8 @@ import pytest
 from music21 import converter
 
 from mozart_lstm.generate import run
-from mozart_lstm.generation.music import midi_numbers
+from mozart_lstm.generation.music import Rhythm, midi_numbers
+from mozart_lstm.generation.sampling import Sampler
 from mozart_lstm.generation.summary import REPORT_NAME
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
@@ -122,3 +123,19 @@ def test_multirun_ends_with_one_table_sorted_by_closeness(tiny_ckpt, tmp_path):
     assert overlaps == sorted(overlaps, reverse=True)
     assert table[-1].startswith("Mozart (reference)")
     assert "\n".join(table) in done.stdout
+
+
+def test_the_sampler_and_rhythm_are_built_and_checked_once_per_run(generate_cfg, monkeypatch):
+    checks = []
+
+    def counted(check):
+        def post_init(self):
+            checks.append(type(self))
+            check(self)
+
+        return post_init
+
+    for settings in (Sampler, Rhythm):
+        monkeypatch.setattr(settings, "__post_init__", counted(settings.__post_init__))
+    run(generate_cfg("n_notes=12", "num_samples=3", "wav=false", "piano_roll=false", "sampler=temperature"))
+    assert sorted(kind.__name__ for kind in checks) == ["Rhythm", "Sampler"]  # not per sample, not per step
