@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from mozart_lstm.data import MidiDataModule, load_pieces
 from mozart_lstm.data.timed_tokens import GAP_LABELS, gap_label, token_gaps
-from mozart_lstm.generate import rhythm_options
+from mozart_lstm.generate import build_options
 from mozart_lstm.generate import run as generate
 from mozart_lstm.generation.music import make_timing, note_events
 from mozart_lstm.generation.piano_roll import plot_piano_roll
@@ -35,7 +35,7 @@ from mozart_lstm.models.checkpoint import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES, N_NOTES, ROLL_NOTES = 8, 300, 120
-GENERATE = [f"num_samples={SAMPLES}", f"n_notes={N_NOTES}", "sampling=temperature", "top_p=0.95", "wav=false"]
+GENERATE = [f"num_samples={SAMPLES}", f"n_notes={N_NOTES}", "sampler=temperature", "sampler.top_p=0.95", "wav=false"]
 # (label, which run, offset option); the timed run with empirical gaps would repeat the pitch-only run's timing
 # exactly (same seeds, same corpus distribution)
 CONDITIONS = [
@@ -112,15 +112,14 @@ def timing_baselines(datamodule) -> dict[str, float]:
 def compose_pieces(ckpt: Path, offset: str, out: Path) -> tuple[list[np.ndarray], list]:
     """generate.py's run; each sample's generated onsets, and sample 0's events (seed included)."""
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose("generate", [f"ckpt={ckpt}", f"paths.output_dir={out}", f"offset={offset}", *GENERATE])
-    rhythm = read_checkpoint(ckpt).rhythm
+        cfg = compose("generate", [f"ckpt={ckpt}", f"paths.output_dir={out}", f"rhythm.offset={offset}", *GENERATE])
+    corpus = read_checkpoint(ckpt).rhythm
+    _, rhythm = build_options(cfg)
     onsets, first_events = [], None
     for k, result in enumerate(generate(cfg)):
         tokens = result["tokens"]
         # the timing generate.run used: same options, same seed
-        timing = make_timing(
-            len(tokens), **rhythm_options(cfg), rhythm=rhythm, seed=cfg.seed + k, learned_gaps=token_gaps(tokens)
-        )
+        timing = make_timing(len(tokens), rhythm, corpus=corpus, seed=cfg.seed + k, learned_gaps=token_gaps(tokens))
         n_seed = len(tokens) - N_NOTES
         onsets.append(timing.offsets[n_seed:])
         if k == 0:

@@ -1,28 +1,24 @@
 """The AudioSamples training callback logs a sample to TensorBoard as audio and as a piano-roll image, and the
 music's features beside Mozart's as scalars."""
 
-from pathlib import Path
-
 import pytest
-from omegaconf import OmegaConf, open_dict
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from labtools.errors import UserError
 from mozart_lstm.callbacks.audio_samples import AudioSamples
-from mozart_lstm.train import run
+from mozart_lstm.generate import build_options
+from mozart_lstm.generation.music import Rhythm
+from mozart_lstm.generation.sampling import Sampler
+from mozart_lstm.train import instantiate, instantiate_entries, run
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
-CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
-def test_every_n_epochs_a_sample_is_logged_as_audio_and_image(tiny_train_cfg, tmp_path):
-    entry = OmegaConf.load(CONF / "callbacks" / "audio_samples.yaml").audio_samples
-    entry.every_n_epochs, entry.n_notes = 2, 12
-    with open_dict(tiny_train_cfg):
-        tiny_train_cfg.callbacks.audio_samples = entry
-        tiny_train_cfg.trainer.max_epochs = 3
-    run(tiny_train_cfg)
+def test_every_n_epochs_a_sample_is_logged_as_audio_and_image(make_train_cfg, tmp_path):
+    audio = ("callbacks=[default,audio_samples]", "callbacks.audio_samples.every_n_epochs=2")
+    run(make_train_cfg(*audio, "callbacks.audio_samples.n_notes=12", "trainer.max_epochs=3"))
     guidance = {"audio": 0, "images": 0, "scalars": 0}
-    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance=guidance).Reload()
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"), size_guidance=guidance).Reload()
     [audio] = events.Audio("samples/audio")  # epoch 2 only: every second epoch
     assert audio.sample_rate == 22050
     assert audio.length_frames == pytest.approx((12 * 0.5 * 0.5 + 0.32) * 22050, abs=2)
@@ -40,7 +36,34 @@ def test_every_n_epochs_a_sample_is_logged_as_audio_and_image(tiny_train_cfg, tm
 def test_bad_settings_fail_when_the_callback_is_built():
     with pytest.raises(ValueError, match="every_n_epochs"):
         AudioSamples(every_n_epochs=0)
-    with pytest.raises(ValueError, match="top_p"):
-        AudioSamples(sampling="temperature", top_p=0)
     with pytest.raises(ValueError, match="num_samples"):
         AudioSamples(num_samples=0)
+
+
+def test_the_callback_builds_its_sampler_and_rhythm_from_generates_group_files(make_train_cfg, compose_cfg):
+    picks = ("sampler=temperature", "sampler.top_p=0.9", "rhythm.offset=fixed")
+    generate_cfg = compose_cfg("generate", ["ckpt=any", *picks])
+    sampler, rhythm = build_options(generate_cfg)
+    train_cfg = make_train_cfg(
+        "callbacks=[default,audio_samples]",
+        "sampler@callbacks.audio_samples.sampler=temperature",
+        "callbacks.audio_samples.sampler.top_p=0.9",
+        "callbacks.audio_samples.rhythm.offset=fixed",
+    )
+    [callback] = [c for c in instantiate_entries(train_cfg.callbacks, "callbacks") if isinstance(c, AudioSamples)]
+    assert callback.sampling["sampler"] == sampler == Sampler("temperature", top_p=0.9)
+    assert callback.rhythm == rhythm == Rhythm("fixed")
+
+
+def test_the_callbacks_defaults_are_generates(make_train_cfg, compose_cfg):
+    defaults = build_options(compose_cfg("generate", ["ckpt=any"]))
+    assert defaults == (Sampler(), Rhythm())  # the lab's argmax; learned timing when the tokens carry it, else 0.5
+    callback = instantiate(make_train_cfg("callbacks=[default,audio_samples]").callbacks.audio_samples, "callbacks")
+    assert (callback.sampling["sampler"], callback.rhythm) == defaults
+
+
+def test_a_bad_sampler_field_of_the_callback_is_one_line_naming_its_full_key(make_train_cfg):
+    cfg = make_train_cfg("callbacks=[default,audio_samples]", "callbacks.audio_samples.sampler.temperature=0")
+    with pytest.raises(UserError) as caught:
+        instantiate_entries(cfg.callbacks, "callbacks")
+    assert str(caught.value) == "callbacks.audio_samples.sampler.temperature=0: must be a finite number > 0"

@@ -11,7 +11,8 @@ import pytest
 from music21 import converter
 
 from mozart_lstm.generate import run
-from mozart_lstm.generation.music import midi_numbers
+from mozart_lstm.generation.music import Rhythm, midi_numbers
+from mozart_lstm.generation.sampling import Sampler
 from mozart_lstm.generation.summary import REPORT_NAME
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
@@ -50,7 +51,7 @@ def test_samples_are_printed_and_saved_beside_mozarts_reference(generate_cfg, tm
         results = run(generate_cfg("n_notes=12", "num_samples=8", "wav=false", "piano_roll=false"))
     report = json.loads((tmp_path / REPORT_NAME).read_text())
     assert report["samples"] == [result["summary"] for result in results]
-    assert report["settings"]["n_notes"] == 12 and report["settings"]["sampling"] == "argmax"
+    assert report["settings"]["n_notes"] == 12 and report["settings"]["sampler"] == "argmax"
     assert report["reference"]["pieces"] >= 2  # test-split stretches of 12 tokens of the tiny corpus
     assert 0.0 <= report["comparison"]["overlap"] <= 1.0 and report["comparison"]["kl"] >= 0.0
     [table] = [r.getMessage() for r in caplog.records if "beside Mozart" in r.getMessage()]
@@ -66,7 +67,13 @@ def test_reference_size_zero_turns_the_comparison_off(generate_cfg, tmp_path):
 
 
 def test_same_seed_same_files_other_seed_other_piece(generate_cfg, tmp_path):
-    options = ["n_notes=30", "sampling=temperature", "temperature=1.5", "offset=empirical", "piano_roll=false"]
+    options = [
+        "n_notes=30",
+        "sampler=temperature",
+        "sampler.temperature=1.5",
+        "rhythm.offset=empirical",
+        "piano_roll=false",
+    ]
     first = run(generate_cfg(*options, "seed=4", out_dir=tmp_path / "a"))[0]
     again = run(generate_cfg(*options, "seed=4", out_dir=tmp_path / "b"))[0]
     other = run(generate_cfg(*options, "seed=5", out_dir=tmp_path / "c"))[0]
@@ -104,15 +111,31 @@ def test_command_line_run(tiny_ckpt, tmp_path):
 @pytest.mark.slow
 def test_multirun_ends_with_one_table_sorted_by_closeness(tiny_ckpt, tmp_path):
     cmd = [sys.executable, "generate.py", "-m", f"ckpt={tiny_ckpt}", "n_notes=12", "num_samples=4", "wav=false"]
-    cmd += ["piano_roll=false", "sampling=temperature", "temperature=0.5,3.0", f"hydra.sweep.dir={tmp_path}"]
+    cmd += ["piano_roll=false", "sampler=temperature", "sampler.temperature=0.5,3.0", f"hydra.sweep.dir={tmp_path}"]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
     assert done.returncode == 0, done.stderr
     table = (tmp_path / "sampling_comparison.txt").read_text().splitlines()
     assert table[0].split()[:3] == ["setting", "OA", "KL"]
-    jobs = [line for line in table if line.startswith("temperature=")]
-    assert sorted(line.split()[0] for line in jobs) == ["temperature=0.5", "temperature=3.0"]
+    jobs = [line for line in table if line.startswith("sampler.temperature=")]  # a row is the job's overrides
+    assert sorted(line.split()[0] for line in jobs) == ["sampler.temperature=0.5", "sampler.temperature=3.0"]
     overlaps = [float(line.split()[1]) for line in jobs]
     assert overlaps == sorted(overlaps, reverse=True)
     assert table[-1].startswith("Mozart (reference)")
     assert "\n".join(table) in done.stdout
+
+
+def test_the_sampler_and_rhythm_are_built_and_checked_once_per_run(generate_cfg, monkeypatch):
+    checks = []
+
+    def counted(check):
+        def post_init(self):
+            checks.append(type(self))
+            check(self)
+
+        return post_init
+
+    for settings in (Sampler, Rhythm):
+        monkeypatch.setattr(settings, "__post_init__", counted(settings.__post_init__))
+    run(generate_cfg("n_notes=12", "num_samples=3", "wav=false", "piano_roll=false", "sampler=temperature"))
+    assert sorted(kind.__name__ for kind in checks) == ["Rhythm", "Sampler"]  # not per sample, not per step

@@ -10,9 +10,10 @@ from matplotlib.image import imread
 from music21 import converter
 from scipy.io import wavfile
 
+from labtools.errors import SettingError
 from mozart_lstm.data import MidiDataModule
 from mozart_lstm.generation import predict_notes, write_midi
-from mozart_lstm.generation.music import make_timing, midi_numbers, note_events
+from mozart_lstm.generation.music import Rhythm, make_timing, midi_numbers, note_events
 from mozart_lstm.generation.piano_roll import NEW_COLOUR, SEED_COLOUR, save_piano_roll
 from mozart_lstm.generation.sampling import Sampler, generate_ids
 from mozart_lstm.generation.synth import TAIL_S, render, write_wav
@@ -78,22 +79,22 @@ def test_seed_as_ids_equals_seed_as_strings(seed_tokens, predict, vocab):
 
 
 def test_same_seed_gives_the_same_piece_and_another_seed_another(seed_tokens, predict):
-    options = {"n_notes": 60, "sampling": "temperature", "temperature": 2.0}
+    options = {"n_notes": 60, "sampler": Sampler("temperature", 2.0)}
     first = predict(seed_tokens, seed=1, **options)
     assert first == predict(seed_tokens, seed=1, **options)
     assert first != predict(seed_tokens, seed=2, **options)
 
 
 def test_argmax_equals_temperature_towards_zero(seed_tokens, lab_tokens, predict):
-    cold = predict(seed_tokens, sampling="temperature", temperature=1e-6)
-    hot = predict(seed_tokens, sampling="temperature", temperature=3.0)
+    cold = predict(seed_tokens, sampler=Sampler("temperature", 1e-6))
+    hot = predict(seed_tokens, sampler=Sampler("temperature", 3.0))
     assert cold == lab_tokens
     assert hot != lab_tokens  # the comparison can tell sampling from argmax
 
 
 @pytest.mark.parametrize("cut", [{"top_k": 1}, {"top_p": 1e-9}])
 def test_keeping_only_the_likeliest_token_equals_argmax(seed_tokens, lab_tokens, cut, predict):
-    assert predict(seed_tokens, sampling="temperature", temperature=3.0, **cut) == lab_tokens
+    assert predict(seed_tokens, sampler=Sampler("temperature", 3.0, **cut)) == lab_tokens
 
 
 def test_repetition_penalty_turns_argmax_away_from_a_seen_token():
@@ -137,13 +138,27 @@ def test_a_batch_equals_its_samples_generated_alone(model, stream, mode, vocab):
     assert torch.equal(batch, alone)
 
 
-@pytest.mark.parametrize(
-    "bad", [{"n_notes": 0}, {"mode": "lstm"}, {"sampling": "beam"}, {"top_p": 2.0}, {"temperature": 0}]
-)
-def test_bad_sampling_options_name_the_key(seed_tokens, bad, predict):
+@pytest.mark.parametrize("bad", [{"n_notes": 0}, {"mode": "lstm"}])
+def test_bad_run_options_name_the_key(seed_tokens, bad, predict):
     key = next(iter(bad))
     with pytest.raises(ValueError, match=key):
         predict(seed_tokens, **{"n_notes": 5, **bad})
+
+
+@pytest.mark.parametrize(
+    ("settings", "bad"),
+    [
+        (Sampler, {"sampling": "beam"}),
+        (Sampler, {"top_p": 2.0}),
+        (Sampler, {"temperature": 0}),
+        (Rhythm, {"offset": "swing"}),
+        (Rhythm, {"duration_value": -1}),
+    ],
+)
+def test_a_bad_field_is_one_setting_error_starting_with_its_key(settings, bad):
+    [(key, value)] = bad.items()
+    with pytest.raises(SettingError, match=rf"^{key}={value!r}: must be"):
+        settings(**bad)
 
 
 def reparse(path) -> list:
@@ -161,7 +176,7 @@ def test_midi_round_trip_gives_back_the_600_tokens(lab_tokens, tmp_path):
 
 def test_round_trip_keeps_chords_of_repeated_pitches_and_re_spells(tmp_path):
     tokens = ["D#5", "B3.B3", "C4.E4.G4", "E-5", "E5", "E5", "B-1.F2"]
-    elements = reparse(write_midi(tokens, tmp_path / "chords.mid", offset_step=0.25))
+    elements = reparse(write_midi(tokens, tmp_path / "chords.mid", rhythm=Rhythm(offset_step=0.25)))
     assert [[p.nameWithOctave for p in e.pitches] for e in elements] == [
         ["E-5"], ["B3", "B3"], ["C4", "E4", "G4"], ["E-5"], ["E5"], ["E5"], ["B-1", "F2"]
     ]  # fmt: skip
@@ -170,7 +185,7 @@ def test_round_trip_keeps_chords_of_repeated_pitches_and_re_spells(tmp_path):
 
 
 def test_lab_durations_are_quarter_notes_every_eighth():
-    timing = make_timing(4, offset_step=0.5, duration_value=1.0)
+    timing = make_timing(4, Rhythm(offset_step=0.5, duration_value=1.0))
     assert timing.offsets.tolist() == [0.0, 0.5, 1.0, 1.5]
     assert timing.durations.tolist() == [1.0] * 4
 
@@ -182,7 +197,7 @@ RHYTHM = {
 
 
 def test_empirical_rhythm_reproduces_the_distribution():
-    timing = make_timing(5000, offset="empirical", duration="empirical", rhythm=RHYTHM, seed=3)
+    timing = make_timing(5000, Rhythm("empirical", duration="empirical"), corpus=RHYTHM, seed=3)
     gaps, counts = np.unique(np.diff(timing.offsets), return_counts=True)
     assert gaps.tolist() == RHYTHM["offset_gaps"]["values"]  # 0.0 included: simultaneous notes
     assert counts / counts.sum() == pytest.approx(RHYTHM["offset_gaps"]["probs"], abs=0.03)
@@ -194,13 +209,13 @@ def test_empirical_rhythm_reproduces_the_distribution():
 def test_empirical_offsets_from_the_checkpoint_stay_on_its_support(ckpt):
     support = ckpt.rhythm["offset_gaps"]["values"]
     likely = {v for v, p in zip(support, ckpt.rhythm["offset_gaps"]["probs"], strict=True) if p > 0.01}
-    gaps = set(np.diff(make_timing(3000, offset="empirical", rhythm=ckpt.rhythm).offsets).tolist())
+    gaps = set(np.diff(make_timing(3000, Rhythm("empirical"), corpus=ckpt.rhythm).offsets).tolist())
     assert likely <= gaps <= set(support)
 
 
 def test_empirical_rhythm_needs_a_distribution():
     with pytest.raises(ValueError, match="empirical"):
-        make_timing(10, offset="empirical", rhythm=None)
+        make_timing(10, Rhythm("empirical"), corpus=None)
 
 
 def test_wav_rate_length_peak_and_determinism(lab_tokens, tmp_path):
@@ -217,7 +232,7 @@ def test_wav_rate_length_peak_and_determinism(lab_tokens, tmp_path):
 
 @pytest.mark.parametrize("token, hertz", [("A4", 440.0), ("C4", 261.6), ("A2", 110.0)])
 def test_synth_plays_the_token_pitch(token, hertz):
-    audio = render(note_events([token], make_timing(1, duration_value=2.0)), 22050)
+    audio = render(note_events([token], make_timing(1, Rhythm(duration_value=2.0))), 22050)
     spectrum = np.abs(np.fft.rfft(audio))
     peak = np.fft.rfftfreq(len(audio), 1 / 22050)[spectrum.argmax()]
     assert peak == pytest.approx(hertz, rel=0.01)

@@ -3,8 +3,10 @@ slow test in test_generate_cli runs a real `generate.py -m`)."""
 
 from omegaconf import OmegaConf
 
+from mozart_lstm.generate import option_settings
 from mozart_lstm.generation.features import piece_features
-from mozart_lstm.generation.music import make_timing, note_events
+from mozart_lstm.generation.music import Rhythm, make_timing, note_events
+from mozart_lstm.generation.sampling import Sampler
 from mozart_lstm.generation.summary import music_report, write_report
 from mozart_lstm.generation.sweep import TABLE_NAME, SamplingComparison, comparison_table
 
@@ -19,7 +21,8 @@ REFERENCE = [features(SCALE), features(SCALE[::-1]), features(SCALE[1:] + ["D5"]
 
 
 def report(top_p, samples, reference=REFERENCE):
-    settings = {"n_notes": 8, "sampling": "temperature", "temperature": 0.9, "top_p": top_p}
+    """A job's report with the settings generate.py records for `sampler=temperature sampler.top_p=<top_p>`."""
+    settings = {"n_notes": 8} | option_settings(Sampler("temperature", 0.9, top_p=top_p), Rhythm())
     return music_report(samples, reference, settings)
 
 
@@ -31,7 +34,7 @@ def test_rows_are_sorted_by_overlap_and_labelled_by_what_the_sweep_changed(tmp_p
     SamplingComparison().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))
     lines = (tmp_path / TABLE_NAME).read_text().splitlines()
     assert lines[0].split()[:3] == ["setting", "OA", "KL"]
-    assert [line.split()[0] for line in lines[1:3]] == ["top_p=0.9", "top_p=null"]  # only top_p differs
+    assert [line.split()[0] for line in lines[1:3]] == ["sampler.top_p=0.9", "sampler.top_p=null"]  # only it differs
     assert float(lines[1].split()[1]) > float(lines[2].split()[1])
     assert lines[3].startswith("Mozart (reference)")
 
@@ -39,4 +42,4 @@ def test_rows_are_sorted_by_overlap_and_labelled_by_what_the_sweep_changed(tmp_p
 def test_a_job_without_a_comparison_goes_last():
     lonely = report(0.5, [features(SCALE)], REFERENCE[:1])  # 1 reference piece: no OA
     table = comparison_table([lonely, report(0.9, [features(SCALE)])]).splitlines()
-    assert table[1].startswith("top_p=0.9") and table[2].split()[:3] == ["top_p=0.5", "-", "-"]
+    assert table[1].startswith("sampler.top_p=0.9") and table[2].split()[:3] == ["sampler.top_p=0.5", "-", "-"]

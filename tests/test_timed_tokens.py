@@ -17,7 +17,7 @@ from mozart_lstm.data.timed_tokens import (
     token_gaps,
 )
 from mozart_lstm.generate import run as generate
-from mozart_lstm.generation.music import make_timing, write_midi
+from mozart_lstm.generation.music import Rhythm, make_timing, write_midi
 from mozart_lstm.models.timed_accuracy import TimedAccuracy, timed_accuracy
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
@@ -93,7 +93,7 @@ def test_notes_last_until_the_next_later_onset():
 def test_learned_offsets_need_timed_tokens():
     assert token_gaps(["C4", "E4.G4"]) is None
     with pytest.raises(ValueError, match="offset=learned"):
-        make_timing(2, offset="learned")
+        make_timing(2, Rhythm("learned"))
     timing = make_timing(3, learned_gaps=token_gaps(["C4:1/4", "D4:0", "E4:1"]))  # offset=auto: learned
     assert timing.offsets.tolist() == [0.0, 0.25, 0.25]
     assert timing.durations.tolist() == [0.25, 1.0, 1.0]
@@ -133,17 +133,19 @@ def test_a_timed_checkpoint_generates_with_learned_timing(timed_ckpt, compose_cf
     [learned] = generate(compose_cfg("generate", options))
     expected = onsets(token_gaps(learned["tokens"]))
     assert sorted({onset for onset, _ in notes_of(learned["paths"]["midi"])}) == sorted(set(expected.round(6)))
-    [fixed] = generate(compose_cfg("generate", [*options, "offset=fixed"]))
+    [fixed] = generate(compose_cfg("generate", [*options, "rhythm.offset=fixed"]))
     assert sorted({onset for onset, _ in notes_of(fixed["paths"]["midi"])}) == [0.5 * i for i in range(38)]
 
 
 def test_a_pitch_only_checkpoint_generates_as_before(tiny_ckpt, compose_cfg, tmp_path):
     options = [f"ckpt={tiny_ckpt}", "n_notes=20", "wav=false", "piano_roll=false"]
     [auto] = generate(compose_cfg("generate", [*options, f"paths.output_dir={tmp_path / 'auto'}"]))
-    [fixed] = generate(compose_cfg("generate", [*options, f"paths.output_dir={tmp_path / 'fixed'}", "offset=fixed"]))
+    [fixed] = generate(
+        compose_cfg("generate", [*options, f"paths.output_dir={tmp_path / 'fixed'}", "rhythm.offset=fixed"])
+    )
     assert auto["paths"]["midi"].read_bytes() == fixed["paths"]["midi"].read_bytes()
-    with pytest.raises(UserError, match="offset=learned"):
-        generate(compose_cfg("generate", [*options, f"paths.output_dir={tmp_path}", "offset=learned"]))
+    with pytest.raises(UserError, match="rhythm.offset=learned"):
+        generate(compose_cfg("generate", [*options, f"paths.output_dir={tmp_path}", "rhythm.offset=learned"]))
 
 
 def test_the_audio_samples_of_a_timed_model_use_its_learned_timing(make_train_cfg, monkeypatch, single_torch_thread):
@@ -153,9 +155,9 @@ def test_the_audio_samples_of_a_timed_model_use_its_learned_timing(make_train_cf
     seen = []
     original = audio_samples.make_timing
 
-    def recording(n, **options):
+    def recording(n, rhythm, **options):
         seen.append(options["learned_gaps"])
-        return original(n, **options)
+        return original(n, rhythm, **options)
 
     monkeypatch.setattr(audio_samples, "make_timing", recording)
     audio = ("callbacks=[default,audio_samples]", "callbacks.audio_samples.every_n_epochs=1")

@@ -9,6 +9,18 @@ class UserError(Exception):
     """Bad input or configuration. The message names the file or key and says what to do next."""
 
 
+class SettingError(ValueError):
+    """One bad field of a settings object. The message starts with the field as it is set, `temperature=0: ...`,
+    so that whoever built the object from a config can put the config's path in front (`sampler.temperature=0`)."""
+
+
+def check_fields(problems: list[tuple[bool, str]]) -> None:
+    """Raise a SettingError with the message of the first (bad, message) pair that is bad."""
+    for bad, message in problems:
+        if bad:
+            raise SettingError(message)
+
+
 def report_user_errors(task):
     """Wrap a Hydra task so that a UserError ends the run with one line and exit code 2, not a traceback, and
     Ctrl-C with one line and the shell's code for it, 130. Every write is atomic, so nothing is left half-written."""

@@ -14,14 +14,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
 from labtools.errors import UserError
+from mozart_lstm.config import instantiate
 from mozart_lstm.data.timed_tokens import is_timed, token_gaps
 from mozart_lstm.generation.budget import check_fits, token_bar
 from mozart_lstm.generation.features import piece_features, split_ngrams
-from mozart_lstm.generation.music import check_rhythm, make_timing, note_events, write_midi
+from mozart_lstm.generation.music import Rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
 from mozart_lstm.generation.reference import mozart_reference
 from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
 from mozart_lstm.generation.summary import format_report, music_report, write_report
+from mozart_lstm.generation.sweep import as_override
 from mozart_lstm.generation.synth import render, write_wav
 
 log = logging.getLogger(__name__)
@@ -29,16 +31,39 @@ log = logging.getLogger(__name__)
 EXAMPLE = "python generate.py ckpt=outputs/train/<run>/checkpoints/last.ckpt"
 
 
-def sampling_options(cfg: DictConfig) -> dict:
-    return {key: cfg[key] for key in ("sampling", "temperature", "top_k", "top_p", "repetition_penalty")}
+# The flat keys of before (conf/generate.yaml keeps them as nulls, so that Hydra lets them through to us)
+MOVED = {"sampling": "sampler"} | {
+    key: f"{group}.{key}"
+    for group, keys in [
+        ("sampler", ("temperature", "top_k", "top_p", "repetition_penalty")),
+        ("rhythm", ("offset", "offset_step", "duration", "duration_value")),
+    ]
+    for key in keys
+}
 
 
-def rhythm_options(cfg: DictConfig) -> dict:
-    return {key: cfg[key] for key in ("offset", "offset_step", "duration", "duration_value")}
+def check_moved(cfg: DictConfig) -> None:
+    for old, new in MOVED.items():
+        if cfg.get(old) is not None:
+            raise UserError(f"{old}= has moved: use {new}={as_override(cfg[old])}")
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Every option is checked before the checkpoint is read; each message names its key."""
+def build_options(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
+    """The sampler and rhythm of conf/sampler/ and conf/rhythm/, built once; a bad field is one UserError."""
+    return instantiate(cfg.sampler, "sampler"), instantiate(cfg.rhythm, "rhythm")
+
+
+def option_settings(sampler: Sampler, rhythm: Rhythm) -> dict:
+    """The options as the overrides that set them (sampler=temperature, sampler.top_p=0.9, rhythm.offset=auto),
+    so that a row of the multirun table can be copied onto the command line."""
+    fields = {f"sampler.{key}": value for key, value in vars(sampler).items() if key != "sampling"}
+    return {"sampler": sampler.sampling} | fields | {f"rhythm.{key}": value for key, value in vars(rhythm).items()}
+
+
+def check_config(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
+    """Every option is checked before the checkpoint is read; each message names its key. Returns the built
+    sampler and rhythm."""
+    check_moved(cfg)
     if OmegaConf.is_missing(cfg, "ckpt") or cfg.ckpt in (None, ""):
         raise UserError(f"ckpt= is required: the checkpoint to compose with, e.g. {EXAMPLE}")
     for key in ("num_samples", "sample_rate"):
@@ -52,10 +77,9 @@ def check_config(cfg: DictConfig) -> None:
         raise UserError(f"seed={cfg.seed!r}: must be a whole number in [0, {MAX_SEED}]")
     try:
         check_run(cfg.n_notes, cfg.mode)
-        Sampler(**sampling_options(cfg))
-        check_rhythm(**rhythm_options(cfg))
     except ValueError as err:
         raise UserError(str(err)) from None
+    return build_options(cfg)
 
 
 def pick_device(name: str) -> torch.device:
@@ -99,7 +123,7 @@ def output_paths(out: Path, index: int, count: int) -> dict[str, Path]:
 
 def run(cfg: DictConfig) -> list[dict]:
     """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
-    check_config(cfg)
+    sampler, rhythm = check_config(cfg)
     from mozart_lstm.models import read_checkpoint  # Lightning is slow to import: after the quick checks
 
     device = pick_device(cfg.device)
@@ -109,10 +133,12 @@ def run(cfg: DictConfig) -> list[dict]:
     check_fits(cfg, ckpt.data_settings.get("seq_len", 0), ckpt.rhythm)
     model.to(device)
     datamodule = rebuild_data(ckpt)
-    if "empirical" in (cfg.offset, cfg.duration) and not ckpt.rhythm:
-        raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for offset/duration=empirical; use fixed")
-    if cfg.offset == "learned" and not is_timed(vocab):
-        raise UserError(f"{cfg.ckpt}: offset=learned needs a model trained on data.tokenization=timed; use fixed")
+    if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
+        raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
+    if rhythm.offset == "learned" and not is_timed(vocab):
+        raise UserError(
+            f"{cfg.ckpt}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
+        )
 
     test_set = datamodule.test_set
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -120,8 +146,7 @@ def run(cfg: DictConfig) -> list[dict]:
     seeds = torch.stack([test_set[i][0] for i in picks.tolist()])
     started = time.perf_counter()
     with token_bar(cfg.n_notes, cfg.num_samples) as progress:
-        options = sampling_options(cfg)
-        ids = generate_ids(model, seeds, cfg.n_notes, mode=cfg.mode, seed=cfg.seed, progress=progress, **options)
+        ids = generate_ids(model, seeds, cfg.n_notes, sampler=sampler, mode=cfg.mode, seed=cfg.seed, progress=progress)
     seconds = time.perf_counter() - started
     log.info(
         "generated %d x %d tokens in %.2f s (%.0f tokens/s, mode=%s)",
@@ -136,15 +161,13 @@ def run(cfg: DictConfig) -> list[dict]:
         tokens = [vocab[i] for i in row]
         paths = output_paths(out, k, cfg.num_samples)
         learned = token_gaps(tokens)  # None for pitch-only tokens
-        timing = make_timing(
-            len(tokens), **rhythm_options(cfg), rhythm=ckpt.rhythm, seed=cfg.seed + k, learned_gaps=learned
-        )
+        timing = make_timing(len(tokens), rhythm, corpus=ckpt.rhythm, seed=cfg.seed + k, learned_gaps=learned)
         write_midi(tokens, paths["midi"], timing=timing)
         events = note_events(tokens, timing)
         if cfg.wav:
             write_wav(paths["wav"], render(events, cfg.sample_rate, cfg.bpm), cfg.sample_rate)
         if cfg.piano_roll:
-            title = f"{paths['midi'].name}: {n_seed} seed tokens + {cfg.n_notes} generated ({cfg.sampling})"
+            title = f"{paths['midi'].name}: {n_seed} seed tokens + {cfg.n_notes} generated ({sampler.sampling})"
             save_piano_roll(paths["piano_roll"], events, n_seed, title)
         written = {kind: path.resolve() for kind, path in paths.items() if kind == "midi" or cfg[kind]}
         summary = piece_features(tokens[n_seed:], events[n_seed:], train_grams)
@@ -152,7 +175,7 @@ def run(cfg: DictConfig) -> list[dict]:
 
     reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
     settings = {"ckpt": str(cfg.ckpt), "n_notes": cfg.n_notes, "mode": cfg.mode, "seed": cfg.seed}
-    settings |= sampling_options(cfg) | rhythm_options(cfg)
+    settings |= option_settings(sampler, rhythm)
     report = music_report([r["summary"] for r in results], reference, settings)
     write_report(cfg.paths.output_dir, report)
     log.info("the generated part (the seed excluded) beside Mozart's own music:\n%s", format_report(report))

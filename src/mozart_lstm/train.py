@@ -6,22 +6,21 @@ import os
 import tempfile
 from pathlib import Path
 
-import hydra
 import pytorch_lightning as pl
 import torch
-from hydra.errors import InstantiationException
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig
 
 from labtools.errors import UserError
+from mozart_lstm import config
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
 from mozart_lstm.train_settings import check_model_fits, check_train_settings
 
 log = logging.getLogger(__name__)
 
-# What a config mistake raises inside a constructor; anything else is a bug and keeps its traceback.
-CONFIG_ERRORS = (TypeError, ValueError, ImportError, MisconfigurationException)
+# Lightning's own config mistakes too, besides those config.instantiate knows
+CONFIG_ERRORS = (*config.CONFIG_ERRORS, MisconfigurationException)
 
 
 def check_output_dir(path) -> Path:
@@ -42,17 +41,7 @@ def check_output_dir(path) -> Path:
 
 
 def instantiate(cfg, key: str, **kwargs):
-    """hydra.utils.instantiate with plain Python values (never OmegaConf containers, which would keep
-    checkpoints from loading with weights_only=True), and config mistakes turned into one-line UserErrors."""
-    try:
-        return hydra.utils.instantiate(cfg, _convert_="all", **kwargs)
-    except InstantiationException as err:
-        cause = err.__cause__
-        if isinstance(cause, UserError):
-            raise cause from None
-        if cause is None or isinstance(cause, CONFIG_ERRORS):
-            raise UserError(f"{key}: " + " ".join(str(err).split())) from err
-        raise
+    return config.instantiate(cfg, key, CONFIG_ERRORS, **kwargs)
 
 
 def instantiate_entries(entries, group: str) -> list:

@@ -77,7 +77,7 @@ def test_data_that_changed_since_training(generate_error, lab_file, tmp_path):
 
 def test_empirical_rhythm_without_a_saved_distribution(generate_error, lab_file, tmp_path):
     bare = edited_copy(lab_file, tmp_path, rhythm=None)
-    assert "offset/duration=empirical" in generate_error(f"ckpt={bare}", "offset=empirical")
+    assert "rhythm.offset/duration=empirical" in generate_error(f"ckpt={bare}", "rhythm.offset=empirical")
 
 
 @pytest.mark.parametrize(
@@ -88,17 +88,40 @@ def test_empirical_rhythm_without_a_saved_distribution(generate_error, lab_file,
         ("num_samples=0", "num_samples"),
         ("reference_size=-1", "reference_size"),
         ("mode=fast", "mode"),
-        ("sampling=beam", "sampling"),
-        ("top_p=1.5", "top_p"),
-        ("top_k=0", "top_k"),
-        ("repetition_penalty=0.5", "repetition_penalty"),
-        ("offset=swing", "offset"),
-        ("offset_step=0", "offset_step"),
-        ("duration_value=-1", "duration_value"),
+        ("sampler.sampling=beam", "sampler.sampling='beam': must be one of"),
+        ("sampler.top_p=1.5", "sampler.top_p=1.5: "),
+        ("sampler.top_k=0", "sampler.top_k=0: "),
+        ("sampler.repetition_penalty=0.5", "sampler.repetition_penalty=0.5: "),
+        ("rhythm.offset=swing", "rhythm.offset='swing': must be one of"),
+        ("rhythm.duration=legato", "rhythm.duration='legato': must be one of"),
+        ("rhythm.offset_step=0", "rhythm.offset_step=0: "),
+        ("rhythm.duration_value=-1", "rhythm.duration_value=-1: "),
     ],
 )
 def test_bad_values_name_their_key(generate_error, lab_file, override, key):
     assert generate_error(f"ckpt={lab_file}", override).startswith(key)
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (["sampling=temperature", "temperature=0.8"], "sampling= has moved: use sampler=temperature"),
+        (["temperature=0.8", "top_p=0.9"], "temperature= has moved: use sampler.temperature=0.8"),
+        (["top_k=5"], "top_k= has moved: use sampler.top_k=5"),
+        (["repetition_penalty=1.2"], "repetition_penalty= has moved: use sampler.repetition_penalty=1.2"),
+        (["offset=empirical", "duration=empirical"], "offset= has moved: use rhythm.offset=empirical"),
+        (["duration=empirical"], "duration= has moved: use rhythm.duration=empirical"),
+        (["offset_step=0.25"], "offset_step= has moved: use rhythm.offset_step=0.25"),
+        (["duration_value=1.0"], "duration_value= has moved: use rhythm.duration_value=1.0"),
+    ],
+)
+def test_an_old_flat_spelling_gives_its_new_one(generate_error, lab_file, overrides, expected):
+    assert generate_error(f"ckpt={lab_file}", *overrides) == expected
+
+
+def test_an_unknown_sampler_is_a_hydra_error_naming_the_choices(compose_cfg, lab_file):
+    with pytest.raises(ConfigCompositionException, match="argmax"):
+        compose_cfg("generate", [f"ckpt={lab_file}", "sampler=beam"])
 
 
 def test_unknown_option_is_a_hydra_error_naming_it(compose_cfg, lab_file):
@@ -113,6 +136,8 @@ def test_unknown_option_is_a_hydra_error_naming_it(compose_cfg, lab_file):
         ([], "ckpt= is required"),
         (["ckpt={text}"], "not a readable checkpoint"),
         (["ckpt={lab}", "n_notes=0"], "n_notes must be"),
+        (["ckpt={lab}", "sampler.temperature=0"], "error: sampler.temperature=0: must be a finite number > 0"),
+        (["ckpt={lab}", "sampling=temperature", "top_p=0.9"], "error: sampling= has moved: use sampler=temperature"),
     ],
 )
 def test_command_line_errors_are_one_line_and_exit_2(lab_file, tmp_path, overrides, expected):

@@ -20,6 +20,7 @@ from mozart_lstm.generation import budget, sampling
 
 REPO = Path(__file__).resolve().parents[2]
 HUGE_INT = 10**12
+CORPUS = {"offset_gaps": {"values": [0.0, 2.0], "probs": [0.5, 0.5]}}  # a mean gap of 1.0
 
 REFUSED = [
     ("n_notes=0", "n_notes must be an integer >= 1, got 0"),
@@ -35,23 +36,23 @@ REFUSED = [
     ("seed=-1", "seed=-1: must be a whole number in [0, 4294967295]"),
     ("seed=1.0", "seed=1.0: must be a whole number"),
     ("seed=4294967296", "seed=4294967296: must be a whole number"),
-    ("temperature=0", "temperature must be a finite number > 0, got 0"),
-    ("temperature=-1", "temperature must be a finite number > 0, got -1"),
-    ("temperature=nan", "temperature must be a finite number > 0, got nan"),
-    ("temperature=inf", "temperature must be a finite number > 0, got inf"),
-    ("top_k=0", "top_k must be an integer >= 1 or null, got 0"),
-    ("top_k=5.0", "top_k must be an integer >= 1 or null, got 5.0"),
-    ("top_p=0", "top_p must be in (0, 1] or null, got 0"),
-    ("top_p=nan", "top_p must be in (0, 1] or null, got nan"),
-    ("top_p=1e300", "top_p must be in (0, 1] or null, got 1e+300"),
-    ("repetition_penalty=0.5", "repetition_penalty must be a finite number >= 1"),
-    ("repetition_penalty=nan", "repetition_penalty must be a finite number >= 1 (1 turns it off), got nan"),
-    ("repetition_penalty=inf", "repetition_penalty must be a finite number >= 1 (1 turns it off), got inf"),
-    ("offset_step=0", "offset_step must be in (0, 1000] (quarter lengths), got 0"),
-    ("offset_step=nan", "offset_step must be in (0, 1000] (quarter lengths), got nan"),
-    ("offset_step=1e300", "offset_step must be in (0, 1000] (quarter lengths), got 1e+300"),
-    ("duration_value=-1", "duration_value must be in (0, 1000] (quarter lengths) or null, got -1"),
-    ("duration_value=inf", "duration_value must be in (0, 1000] (quarter lengths) or null, got inf"),
+    ("sampler.temperature=0", "sampler.temperature=0: must be a finite number > 0"),
+    ("sampler.temperature=-1", "sampler.temperature=-1: must be a finite number > 0"),
+    ("sampler.temperature=nan", "sampler.temperature=nan: must be a finite number > 0"),
+    ("sampler.temperature=inf", "sampler.temperature=inf: must be a finite number > 0"),
+    ("sampler.top_k=0", "sampler.top_k=0: must be an integer >= 1 or null"),
+    ("sampler.top_k=5.0", "sampler.top_k=5.0: must be an integer >= 1 or null"),
+    ("sampler.top_p=0", "sampler.top_p=0: must be in (0, 1] or null"),
+    ("sampler.top_p=nan", "sampler.top_p=nan: must be in (0, 1] or null"),
+    ("sampler.top_p=1e300", "sampler.top_p=1e+300: must be in (0, 1] or null"),
+    ("sampler.repetition_penalty=0.5", "sampler.repetition_penalty=0.5: must be a finite number >= 1"),
+    ("sampler.repetition_penalty=nan", "sampler.repetition_penalty=nan: must be a finite number >= 1 (1 turns it off)"),
+    ("sampler.repetition_penalty=inf", "sampler.repetition_penalty=inf: must be a finite number >= 1 (1 turns it off)"),
+    ("rhythm.offset_step=0", "rhythm.offset_step=0: must be in (0, 1000] (quarter lengths)"),
+    ("rhythm.offset_step=nan", "rhythm.offset_step=nan: must be in (0, 1000] (quarter lengths)"),
+    ("rhythm.offset_step=1e300", "rhythm.offset_step=1e+300: must be in (0, 1000] (quarter lengths)"),
+    ("rhythm.duration_value=-1", "rhythm.duration_value=-1: must be in (0, 1000] (quarter lengths) or null"),
+    ("rhythm.duration_value=inf", "rhythm.duration_value=inf: must be in (0, 1000] (quarter lengths) or null"),
     ("bpm=0", "bpm=0: must be a finite number > 0"),
     ("bpm=nan", "bpm=nan: must be a finite number > 0"),
     ("bpm=inf", "bpm=inf: must be a finite number > 0"),
@@ -88,9 +89,9 @@ def test_refused_in_one_line(generate_cfg, tmp_path, override, fragment):
 
 QUIET = ["wav=false", "piano_roll=false"]
 ANSWERED = [
-    ["sampling=temperature", "temperature=1e-300", "top_k=1000000000000", "seed=4294967295"],
-    ["sampling=temperature", "temperature=1e300", "top_p=1e-300", "repetition_penalty=1e300"],
-    ["offset_step=1e-300", "duration_value=1000", "bpm=1e300"],
+    ["sampler=temperature", "sampler.temperature=1e-300", "sampler.top_k=1000000000000", "seed=4294967295"],
+    ["sampler=temperature", "sampler.temperature=1e300", "sampler.top_p=1e-300", "sampler.repetition_penalty=1e300"],
+    ["rhythm.offset_step=1e-300", "rhythm.duration_value=1000", "bpm=1e300"],
     [f"reference_size={HUGE_INT}"],  # as many test-split stretches as there are
 ]
 
@@ -154,3 +155,17 @@ def test_sigint_to_generate_py_exits_130(lab_file, tmp_path):
     assert proc.returncode == 130, seen + rest
     assert "Traceback" not in rest and rest.strip().splitlines()[-1].startswith("interrupted (Ctrl-C)")
     assert not list(tmp_path.glob("mozart*")) and not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("offset", "corpus", "gap"),
+    [
+        ("fixed", CORPUS, 0.5),
+        ("empirical", CORPUS, 1.0),
+        ("learned", CORPUS, 1.0),  # learned gaps imitate the corpus's, not the fixed grid
+        ("auto", CORPUS, 1.0),
+        ("auto", None, 0.5),  # a checkpoint without its corpus rhythm: only the grid is known
+    ],
+)
+def test_the_memory_estimate_spaces_notes_by_the_gap_they_will_have(offset, corpus, gap):
+    assert budget.mean_gap(offset, 0.5, corpus) == gap

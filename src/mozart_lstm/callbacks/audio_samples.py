@@ -13,10 +13,10 @@ from labtools.checks import is_whole
 from mozart_lstm.data.timed_tokens import token_gaps
 from mozart_lstm.generation.compare import spread
 from mozart_lstm.generation.features import piece_features, split_ngrams
-from mozart_lstm.generation.music import check_rhythm, make_timing, note_events
+from mozart_lstm.generation.music import DEFAULT_RHYTHM, Rhythm, make_timing, note_events
 from mozart_lstm.generation.piano_roll import plot_piano_roll
 from mozart_lstm.generation.reference import mozart_reference
-from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
+from mozart_lstm.generation.sampling import ARGMAX, Sampler, check_run, generate_ids
 from mozart_lstm.generation.summary import music_report
 from mozart_lstm.generation.synth import render
 
@@ -27,6 +27,7 @@ class AudioSamples(pl.Callback):
     """Continue `num_samples` fixed test-split windows by `n_notes` tokens every `every_n_epochs` epochs.
 
     The same windows are used every time, so successive samples differ only by what the model learnt.
+    `sampler` and `rhythm` come built from generate.py's groups, conf/sampler/ and conf/rhythm/.
     The first is logged as audio and a piano roll; all are measured against `reference_size` test-split
     stretches of Mozart: `music/<feature>` (the samples' mean), `music_reference/<feature>` (Mozart's),
     `music/overlap` (mean OA) and `music/kl` (mean KL).
@@ -38,15 +39,8 @@ class AudioSamples(pl.Callback):
         every_n_epochs: int = 5,
         n_notes: int = 100,
         mode: str = "window",
-        sampling: str = "argmax",
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        repetition_penalty: float = 1.0,
-        offset: str = "auto",
-        offset_step: float = 0.5,
-        duration: str = "fixed",
-        duration_value: float | None = None,
+        sampler: Sampler = ARGMAX,
+        rhythm: Rhythm = DEFAULT_RHYTHM,
         sample_rate: int = 22050,
         bpm: float = 120.0,
         seed: int = 0,
@@ -62,11 +56,8 @@ class AudioSamples(pl.Callback):
         self.every_n_epochs = every_n_epochs
         self.n_notes = n_notes
         check_run(n_notes, mode)
-        self.sampling = {"mode": mode, "seed": seed}
-        self.sampling |= vars(Sampler(sampling, temperature, top_k, top_p, repetition_penalty))
-        self.rhythm = {"offset": offset, "offset_step": offset_step, "duration": duration}
-        self.rhythm["duration_value"] = duration_value
-        check_rhythm(**self.rhythm)
+        self.sampling = {"sampler": sampler, "mode": mode, "seed": seed}
+        self.rhythm = rhythm
         self.sample_rate = sample_rate
         self.bpm = bpm
         self.seed = seed
@@ -89,8 +80,8 @@ class AudioSamples(pl.Callback):
         for k, row in enumerate(ids):
             tokens = datamodule.vocab.decode(row)
             learned = token_gaps(tokens)  # None for pitch-only tokens: offset=auto is then the fixed grid
-            rhythm = datamodule.rhythm
-            timing = make_timing(len(tokens), **self.rhythm, rhythm=rhythm, seed=self.seed + k, learned_gaps=learned)
+            corpus = datamodule.rhythm
+            timing = make_timing(len(tokens), self.rhythm, corpus=corpus, seed=self.seed + k, learned_gaps=learned)
             pieces.append((tokens, note_events(tokens, timing)))
         step = trainer.global_step
         tokens, events = pieces[0]

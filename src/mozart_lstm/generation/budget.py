@@ -19,8 +19,9 @@ SHOW_AFTER_S = 1.0  # quicker runs show no bar
 
 
 def mean_gap(offset: str, offset_step: float, rhythm: dict | None) -> float:
-    """Quarter lengths between consecutive notes, on average."""
-    if offset == "empirical" and rhythm:
+    """Quarter lengths between consecutive notes, on average. Learned gaps (offset=auto or learned) are unknown
+    until generated; the corpus's mean gap, which they imitate, stands in for them."""
+    if offset in ("auto", "learned", "empirical") and rhythm:
         gaps = rhythm["offset_gaps"]
         return sum(v * p for v, p in zip(gaps["values"], gaps["probs"], strict=True))
     return offset_step
@@ -37,7 +38,7 @@ def generation_bytes(num_samples, tokens, seconds_per_token, sample_rate, wav) -
 
 def check_fits(cfg, seed_tokens: int, rhythm: dict | None) -> None:
     """One UserError, naming n_notes and num_samples and the estimate, when the run cannot fit in free memory."""
-    seconds_per_token = mean_gap(cfg.offset, cfg.offset_step, rhythm) * 60.0 / cfg.bpm
+    seconds_per_token = mean_gap(cfg.rhythm.offset, cfg.rhythm.offset_step, rhythm) * 60.0 / cfg.bpm
     tokens = seed_tokens + cfg.n_notes
     needed = generation_bytes(cfg.num_samples, tokens, seconds_per_token, cfg.sample_rate, cfg.wav)
     free = available_bytes()

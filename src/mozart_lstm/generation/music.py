@@ -12,6 +12,7 @@ import numpy as np
 from music21 import chord, instrument, note, pitch, stream
 
 from labtools.checks import is_positive
+from labtools.errors import check_fields
 from labtools.fileio import atomic_path
 from mozart_lstm.data.timed_tokens import legato_durations, onsets, pitch_part, token_gaps
 
@@ -38,30 +39,59 @@ class NoteEvent:
     pitches: tuple[int, ...]  # MIDI numbers
 
 
+@dataclass(frozen=True)
+class Rhythm:
+    """Where the tokens fall in time, in quarter lengths (see make_timing); conf/rhythm/ builds one.
+
+    `offset="fixed"` steps `offset_step` between onsets (the lab's 0.5); `"empirical"` draws each gap from the
+    corpus's distribution of offset differences (0.0 gaps sound together); `"learned"` takes the gaps timed tokens
+    carry (see `data.timed_tokens`); `"auto"` is learned when there are learned gaps, else fixed.
+    `duration="fixed"` gives every token `duration_value` (null: until the next onset, `offset_step` unless
+    learned; 1.0 is the lab's music21 default); `"empirical"` draws from the corpus, leaving out grace notes.
+    """
+
+    offset: str = "auto"
+    offset_step: float = 0.5
+    duration: str = "fixed"
+    duration_value: float | None = None
+
+    def __post_init__(self):
+        """Each field is judged here and only here; the message starts with the field as a config sets it."""
+        quarters = f"(0, {MAX_QUARTERS}] (quarter lengths)"
+        value = self.duration_value
+        problems = [
+            (self.offset not in OFFSETS, f"offset={self.offset!r}: must be one of {OFFSETS}"),
+            (self.duration not in DURATIONS, f"duration={self.duration!r}: must be one of {DURATIONS}"),
+            (not in_quarters(self.offset_step), f"offset_step={self.offset_step!r}: must be in {quarters}"),
+            (value is not None and not in_quarters(value), f"duration_value={value!r}: must be in {quarters} or null"),
+        ]
+        check_fields(problems)
+
+
+def in_quarters(value) -> bool:
+    return is_positive(value) and value <= MAX_QUARTERS
+
+
+DEFAULT_RHYTHM = Rhythm()
+
+
 def make_timing(
     n: int,
+    rhythm: Rhythm = DEFAULT_RHYTHM,
     *,
-    offset: str = "auto",
-    offset_step: float = 0.5,
-    duration: str = "fixed",
-    duration_value: float | None = None,
-    rhythm: dict | None = None,
+    corpus: dict | None = None,
     seed: int | None = 0,
     learned_gaps: np.ndarray | None = None,
 ) -> Timing:
-    """Place `n` tokens in time.
+    """Place `n` tokens in time as `rhythm` says.
 
-    `offset="fixed"` steps `offset_step` between onsets (the lab's 0.5); `"empirical"` draws each gap
-    from `rhythm["offset_gaps"]`, the corpus's distribution of offset differences (0.0 gaps sound
-    together); `"learned"` takes the gaps the timed tokens carry (`learned_gaps`, see `data.timed_tokens`);
-    `"auto"` is learned when there are learned gaps, else fixed. `duration="fixed"` gives every token
-    `duration_value` (null: until the next onset, `offset_step` unless learned; 1.0 is the lab's music21
-    default); `"empirical"` draws from `rhythm["durations"]`, leaving out zero-length grace notes.
+    `corpus` is the corpus rhythm a checkpoint carries (`offset_gaps` and `durations` distributions), needed by
+    the empirical choices; `learned_gaps` are the gaps timed tokens carry; `seed` seeds the empirical draws.
     """
-    check_rhythm(offset, offset_step, duration, duration_value)
+    offset, step = rhythm.offset, float(rhythm.offset_step)
     if offset == "auto":
         offset = "fixed" if learned_gaps is None else "learned"
-    if "empirical" in (offset, duration) and not rhythm:
+    if "empirical" in (offset, rhythm.duration) and not corpus:
         raise ValueError("offset/duration=empirical needs the corpus rhythm, which this model lacks; use fixed")
     if offset == "learned" and learned_gaps is None:
         raise ValueError("offset=learned needs timed tokens (a model trained with data.tokenization=timed)")
@@ -71,14 +101,14 @@ def make_timing(
     if offset == "learned":
         offsets = onsets(np.asarray(learned_gaps, dtype=float))
     else:
-        gaps = np.full(n - 1, float(offset_step)) if offset == "fixed" else draw(rhythm["offset_gaps"], n - 1, rng)
+        gaps = np.full(n - 1, step) if offset == "fixed" else draw(corpus["offset_gaps"], n - 1, rng)
         offsets = np.concatenate([[0.0], np.cumsum(gaps)])
-    if duration == "fixed" and duration_value is None and offset == "learned":
-        durations = legato_durations(np.asarray(learned_gaps, dtype=float), last=float(offset_step))
-    elif duration == "fixed":
-        durations = np.full(n, float(offset_step if duration_value is None else duration_value))
+    if rhythm.duration == "fixed" and rhythm.duration_value is None and offset == "learned":
+        durations = legato_durations(np.asarray(learned_gaps, dtype=float), last=step)
+    elif rhythm.duration == "fixed":
+        durations = np.full(n, step if rhythm.duration_value is None else float(rhythm.duration_value))
     else:
-        durations = draw(rhythm["durations"], n, rng, positive=True)
+        durations = draw(corpus["durations"], n, rng, positive=True)
     return Timing(offsets, durations)
 
 
@@ -88,20 +118,6 @@ def draw(distribution: dict, n: int, rng: np.random.Generator, positive: bool = 
     if positive:
         probs = np.where(values > 0, probs, 0.0)
     return rng.choice(values, size=max(n, 0), p=probs / probs.sum())
-
-
-def check_rhythm(offset, offset_step, duration, duration_value):
-    """Raise ValueError naming the first bad rhythm option."""
-    if offset not in OFFSETS:
-        raise ValueError(f"offset must be one of {OFFSETS}, got {offset!r}")
-    if duration not in DURATIONS:
-        raise ValueError(f"duration must be one of {DURATIONS}, got {duration!r}")
-    if not is_positive(offset_step) or offset_step > MAX_QUARTERS:
-        raise ValueError(f"offset_step must be in (0, {MAX_QUARTERS}] (quarter lengths), got {offset_step!r}")
-    if duration_value is not None and (not is_positive(duration_value) or duration_value > MAX_QUARTERS):
-        raise ValueError(
-            f"duration_value must be in (0, {MAX_QUARTERS}] (quarter lengths) or null, got {duration_value!r}"
-        )
 
 
 def to_music21(token: str):
@@ -134,14 +150,13 @@ def build_stream(tokens: list[str], timing: Timing):
     return piece
 
 
-def write_midi(tokens: list[str], path, *, timing: Timing | None = None, **rhythm) -> Path:
+def write_midi(tokens: list[str], path, *, timing: Timing | None = None, rhythm: Rhythm = DEFAULT_RHYTHM) -> Path:
     """Write the tokens as a piano MIDI file at `path` and return the path.
 
-    Pass a ready `timing`, or the keyword arguments of `make_timing` (fixed 0.5 steps by default; the
-    tokens' own gaps for timed tokens).
+    Pass a ready `timing`, or a `rhythm` (fixed 0.5 steps by default; the tokens' own gaps for timed tokens).
     """
     if timing is None:
-        timing = make_timing(len(tokens), learned_gaps=token_gaps(tokens), **rhythm)
+        timing = make_timing(len(tokens), rhythm, learned_gaps=token_gaps(tokens))
     path = Path(path)
     with atomic_path(path) as tmp:
         build_stream(tokens, timing).write("midi", fp=tmp)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from labtools.checks import is_number, is_positive, is_whole
+from labtools.errors import check_fields
 
 MODES = ("window", "stateful")
 SAMPLINGS = ("argmax", "temperature")
@@ -37,26 +38,22 @@ class Sampler:
     repetition_penalty: float = 1.0
 
     def __post_init__(self):
-        top_k, top_p = self.top_k, self.top_p
+        """Each field is judged here and only here; the message starts with the field as a config sets it."""
+        top_k, top_p, penalty = self.top_k, self.top_p, self.repetition_penalty
         problems = [
-            (self.sampling not in SAMPLINGS, f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}"),
-            (not is_positive(self.temperature), f"temperature must be a finite number > 0, got {self.temperature!r}"),
-            (
-                top_k is not None and not is_whole(top_k),
-                f"top_k must be an integer >= 1 or null, got {top_k!r}",
-            ),
+            (self.sampling not in SAMPLINGS, f"sampling={self.sampling!r}: must be one of {SAMPLINGS}"),
+            (not is_positive(self.temperature), f"temperature={self.temperature!r}: must be a finite number > 0"),
+            (top_k is not None and not is_whole(top_k), f"top_k={top_k!r}: must be an integer >= 1 or null"),
             (
                 top_p is not None and (not is_number(top_p) or not 0 < top_p <= 1),
-                f"top_p must be in (0, 1] or null, got {top_p!r}",
+                f"top_p={top_p!r}: must be in (0, 1] or null",
             ),
             (
-                not (is_number(self.repetition_penalty) and 1 <= self.repetition_penalty < math.inf),
-                f"repetition_penalty must be a finite number >= 1 (1 turns it off), got {self.repetition_penalty!r}",
+                not (is_number(penalty) and 1 <= penalty < math.inf),
+                f"repetition_penalty={penalty!r}: must be a finite number >= 1 (1 turns it off)",
             ),
         ]
-        for bad, message in problems:
-            if bad:
-                raise ValueError(message)
+        check_fields(problems)
 
     def choose(self, log_probs: torch.Tensor, recent: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """One token id per row of `log_probs` (batch, vocab); `recent` (batch, window) are the ids in view."""
@@ -79,6 +76,9 @@ class Sampler:
         return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
+ARGMAX = Sampler()
+
+
 def check_run(n_notes, mode) -> None:
     if not is_whole(n_notes):
         raise ValueError(f"n_notes must be an integer >= 1, got {n_notes!r}")
@@ -92,20 +92,19 @@ def generate_ids(
     seed_ids: torch.Tensor,
     n_notes: int = 500,
     *,
+    sampler: Sampler = ARGMAX,
     mode: str = "window",
     window: int | None = None,
     seed: int | None = 0,
     progress=None,
-    **sampling,
 ) -> torch.Tensor:
     """Continue every row of `seed_ids` (batch, seq) by `n_notes` tokens; return (batch, seq + n_notes).
 
     The rows are generated together as one batch. `mode="window"` feeds the last `window` tokens
-    (None: the seed's length) at every step. `sampling` takes the fields of `Sampler`; `seed` seeds
-    the draws of `sampling="temperature"`. `progress`, when given, wraps the iterable of steps (a tqdm bar).
+    (None: the seed's length) at every step. `sampler` chooses each token; `seed` seeds its draws
+    (`sampling="temperature"`). `progress`, when given, wraps the iterable of steps (a tqdm bar).
     """
     check_run(n_notes, mode)
-    sampler = Sampler(**sampling)
     device = next(model.parameters()).device
     ids = torch.as_tensor(seed_ids, dtype=torch.long, device=device)
     if ids.ndim != 2 or ids.shape[1] == 0:

@@ -1,8 +1,9 @@
-"""`python generate.py -m ... temperature=0.7,0.9 top_p=0.9,1.0` ends with one table: every job's samples
-against Mozart's reference, the closest (highest mean overlapped area) first.
+"""`python generate.py -m ... sampler=temperature sampler.temperature=0.7,0.9 sampler.top_p=0.9,1.0` ends with
+one table: every job's samples against Mozart's reference, the closest (highest mean overlapped area) first.
 
 A Hydra callback (conf/generate.yaml, `hydra.callbacks`) reads the `music_report.json` of every job under
-the sweep folder and writes the table there as `sampling_comparison.txt`.
+the sweep folder and writes the table there as `sampling_comparison.txt`. A row is labelled by the settings that
+differ between jobs, as generate.py records them: the overrides that set them (`sampler.top_p=0.9`).
 """
 
 import json
