@@ -130,7 +130,7 @@ def run(cfg: DictConfig) -> list[dict]:
     ckpt = read_checkpoint(cfg.ckpt)
     model = ckpt.build_network()
     vocab = ckpt.vocab
-    check_fits(cfg, ckpt.data_settings.get("seq_len", 0), ckpt.rhythm)
+    check_fits(cfg, ckpt.data_settings.get("seq_len", 0), ckpt.rhythm, is_timed(vocab))
     model.to(device)
     datamodule = rebuild_data(ckpt)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:

@@ -158,14 +158,15 @@ def test_sigint_to_generate_py_exits_130(lab_file, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("offset", "corpus", "gap"),
+    ("offset", "corpus", "timed", "gap"),
     [
-        ("fixed", CORPUS, 0.5),
-        ("empirical", CORPUS, 1.0),
-        ("learned", CORPUS, 1.0),  # learned gaps imitate the corpus's, not the fixed grid
-        ("auto", CORPUS, 1.0),
-        ("auto", None, 0.5),  # a checkpoint without its corpus rhythm: only the grid is known
+        ("fixed", CORPUS, True, 0.5),
+        ("empirical", CORPUS, False, 1.0),
+        ("learned", CORPUS, True, 1.0),  # learned gaps imitate the corpus's, not the fixed grid
+        ("auto", CORPUS, True, 1.0),  # a timed-token model: auto is learned
+        ("auto", CORPUS, False, 0.5),  # a pitch-only model: auto is the fixed grid
+        ("auto", None, True, 0.5),  # a checkpoint without its corpus rhythm: only the grid is known
     ],
 )
-def test_the_memory_estimate_spaces_notes_by_the_gap_they_will_have(offset, corpus, gap):
-    assert budget.mean_gap(offset, 0.5, corpus) == gap
+def test_the_memory_estimate_spaces_notes_by_the_gap_they_will_have(offset, corpus, timed, gap):
+    assert budget.mean_gap(offset, 0.5, corpus, timed) == gap

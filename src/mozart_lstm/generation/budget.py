@@ -18,10 +18,12 @@ WAV_BYTES_PER_SAMPLE = 8 + 4
 SHOW_AFTER_S = 1.0  # quicker runs show no bar
 
 
-def mean_gap(offset: str, offset_step: float, rhythm: dict | None) -> float:
-    """Quarter lengths between consecutive notes, on average. Learned gaps (offset=auto or learned) are unknown
-    until generated; the corpus's mean gap, which they imitate, stands in for them."""
-    if offset in ("auto", "learned", "empirical") and rhythm:
+def mean_gap(offset: str, offset_step: float, rhythm: dict | None, timed: bool) -> float:
+    """Quarter lengths between consecutive notes, on average. offset=auto is learned for a model of timed tokens,
+    else fixed. Learned gaps are unknown until generated; the corpus's mean gap, which they imitate, stands in."""
+    if offset == "auto":
+        offset = "learned" if timed else "fixed"
+    if offset in ("learned", "empirical") and rhythm:
         gaps = rhythm["offset_gaps"]
         return sum(v * p for v, p in zip(gaps["values"], gaps["probs"], strict=True))
     return offset_step
@@ -36,9 +38,9 @@ def generation_bytes(num_samples, tokens, seconds_per_token, sample_rate, wav) -
     return held_ids + one_piece
 
 
-def check_fits(cfg, seed_tokens: int, rhythm: dict | None) -> None:
+def check_fits(cfg, seed_tokens: int, rhythm: dict | None, timed: bool) -> None:
     """One UserError, naming n_notes and num_samples and the estimate, when the run cannot fit in free memory."""
-    seconds_per_token = mean_gap(cfg.rhythm.offset, cfg.rhythm.offset_step, rhythm) * 60.0 / cfg.bpm
+    seconds_per_token = mean_gap(cfg.rhythm.offset, cfg.rhythm.offset_step, rhythm, timed) * 60.0 / cfg.bpm
     tokens = seed_tokens + cfg.n_notes
     needed = generation_bytes(cfg.num_samples, tokens, seconds_per_token, cfg.sample_rate, cfg.wav)
     free = available_bytes()
