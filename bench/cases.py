@@ -96,6 +96,7 @@ def parse(cfg) -> list[dict]:
 
 def corpus_tokens(cfg) -> list[str]:
     """Every token of the corpus used by the later cases, read through the project's cache."""
+    instantiate(cfg.data, "data")  # its checks: a bad data.<key> is one line, before any parse, as in training
     d = cfg.data
     pieces = load_pieces(d.archive, cache_dir=d.cache_dir, max_files=d.max_files, **_corpus_options(cfg))
     return [token for piece in pieces for token in piece.tokens]

@@ -95,12 +95,13 @@ def test_time_to_accuracy_alone(compose_cfg, midi_dir, tmp_path):
     assert "physics" not in report and "Time to accuracy" in (tmp_path / "out" / "results.md").read_text()
 
 
-def test_an_unknown_suite_is_one_line(compose_cfg, midi_dir, tmp_path):
+@pytest.mark.parametrize(("override", "message"), [("suite=[fastest]", "suite"), ("data.split=[0.5,0.6]", "split")])
+def test_a_bad_setting_is_one_line(compose_cfg, midi_dir, tmp_path, override, message):
     from bench.run import run
     from labtools.errors import UserError
 
-    with pytest.raises(UserError, match="suite"):
-        run(compose_cfg("bench", [*tiny_bench_overrides(midi_dir, tmp_path), "suite=[fastest]"]))
+    with pytest.raises(UserError, match=message):
+        run(compose_cfg("bench", [*tiny_bench_overrides(midi_dir, tmp_path), override]))
 
 
 def test_same_metrics_check_raises_on_disagreement():

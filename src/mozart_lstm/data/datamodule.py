@@ -1,6 +1,7 @@
 """MidiDataModule: the archive, the tokens and the windows, as Lightning expects them."""
 
 import logging
+import math
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -20,7 +21,6 @@ from mozart_lstm.data.windows import (
     held_out_targets,
     make_loader,
     split_windows,
-    validate_split,
 )
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class MidiDataModule(pl.LightningDataModule):
         # so that generate.py can rebuild the same data from any working directory.
         archive = None if archive is None else str(Path(archive).expanduser().resolve())
         data_dir, cache_dir = (str(Path(p).expanduser().resolve()) for p in (data_dir, cache_dir))
-        split = validate_split(split)
+        split = _split_fractions(split)
         _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers)
         _check_training_settings(train_targets, train_spacing, eval_windows)
         if tokenization not in TOKENIZATIONS:
@@ -88,14 +88,6 @@ class MidiDataModule(pl.LightningDataModule):
         if self.eval_name == "val":
             return "test"
         return "test_full" if self.hparams.eval_windows is not None else None
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.vocab)
-
-    def settings(self) -> dict:
-        """The constructor arguments, to rebuild the same splits elsewhere (generation does)."""
-        return dict(self.hparams)
 
     def pieces(self):
         """The corpus as `Piece`s (tokens with their offsets and durations), read through the token cache."""
@@ -136,7 +128,7 @@ class MidiDataModule(pl.LightningDataModule):
         if h.train_targets == "all":
             stream = held_out_targets(self.train_set.ids, datasets[1:])
             self.train_set = WindowDataset(self.train_set.ids, self.train_set.starts, h.seq_len, stream)
-        per_epoch = -(-len(self.train_set) // h.train_spacing)
+        per_epoch = len(self._loader(self.train_set, train=True).sampler)  # the windows its sampler draws
         if per_epoch < 2:
             raise UserError(
                 f"data.train_spacing={h.train_spacing} leaves {per_epoch} of the {len(self.train_set)} training "
@@ -190,8 +182,23 @@ class MidiDataModule(pl.LightningDataModule):
         self.rhythm = state_dict.get("rhythm") or self.rhythm
 
 
+def _split_fractions(split) -> list[float]:
+    try:
+        fractions = [float(f) for f in split]
+    except (TypeError, ValueError):
+        fractions = None
+    finite = fractions and all(math.isfinite(f) for f in fractions)
+    if not finite or len(fractions) not in (2, 3) or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise UserError(
+            f"data.split={split} must be 2 finite fractions (train, test) or 3 (train, val, test), each above 0, "
+            "summing to 1"
+        )
+    return fractions
+
+
 def _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers):
-    """Every value a user can get wrong, checked before any download or parse."""
+    """Every value a user can get wrong, checked before any download or parse. Here only: load_pieces and
+    split_windows take these as checked and refuse only what depends on the data."""
     for key, value in (("seq_len", seq_len), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
         if not is_whole(value):
             raise UserError(f"data.{key} must be an integer of at least 1, got {value!r}")

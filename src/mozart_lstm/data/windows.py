@@ -5,7 +5,6 @@ a batch is gathered with one indexing operation.
 """
 
 import logging
-import math
 from collections.abc import Sequence
 
 import torch
@@ -103,20 +102,6 @@ def collate_batch(batch):
     return batch
 
 
-def validate_split(split) -> list[float]:
-    try:
-        fractions = [float(f) for f in split]
-    except (TypeError, ValueError):
-        fractions = None
-    finite = fractions and all(math.isfinite(f) for f in fractions)
-    if not finite or len(fractions) not in (2, 3) or min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-6:
-        raise UserError(
-            f"data.split={split} must be 2 finite fractions (train, test) or 3 (train, val, test), each above 0, "
-            "summing to 1"
-        )
-    return fractions
-
-
 def window_starts(piece_lengths: Sequence[int], seq_len: int, within_pieces: bool) -> list[torch.Tensor]:
     """Valid window starts, one tensor per piece; across the concatenated stream when not within_pieces."""
     if not within_pieces:
@@ -137,23 +122,20 @@ def split_windows(
 
     split_by="window" (the lab's way): windows over the whole stream, split at random with random_split.
     split_by="piece": whole pieces are held out, and no window crosses a piece boundary.
+    The settings are MidiDataModule's, checked there; what depends on the tokens is checked here.
     """
-    fractions = validate_split(split)
-    if seq_len < 1:
-        raise UserError(f"data.seq_len must be at least 1, got {seq_len}")
+    fractions = list(split)
     if len(ids) <= seq_len:
         raise UserError(
             f"data.seq_len={seq_len} is not shorter than the token stream ({len(ids)} tokens): "
             "lower data.seq_len or add files"
         )
     generator = torch.Generator().manual_seed(seed)
-    if split_by == "window":
-        starts = window_starts([len(ids)], seq_len, within_pieces=False)[0]
-        parts = [starts[subset.indices] for subset in random_split(range(len(starts)), fractions, generator)]
-    elif split_by == "piece":
+    if split_by == "piece":
         parts = _split_pieces(window_starts(piece_lengths or [len(ids)], seq_len, True), fractions, generator)
     else:
-        raise UserError(f"data.split_by={split_by!r} is not one of {', '.join(SPLIT_BY)}")
+        starts = window_starts([len(ids)], seq_len, within_pieces=False)[0]
+        parts = [starts[subset.indices] for subset in random_split(range(len(starts)), fractions, generator)]
     if min(map(len, parts)) == 0:
         raise UserError(
             f"data.seq_len={seq_len} leaves {len(ids) - seq_len} windows in {len(ids)} tokens, too few to give "
