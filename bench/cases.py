@@ -19,6 +19,7 @@ from mozart_lstm.data.tokenize import load_pieces
 from mozart_lstm.data.windows import Vocab, WindowDataset, make_loader, split_windows
 from mozart_lstm.generation import predict_notes
 from mozart_lstm.models.module import MozartLitModule
+from mozart_lstm.train import instantiate
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def parse(cfg) -> list[dict]:
 
 def corpus_tokens(cfg) -> list[str]:
     """Every token of the corpus used by the later cases, read through the project's cache."""
+    instantiate(cfg.data, "data")  # its checks: a bad data.<key> is one line, before any parse, as in training
     d = cfg.data
     pieces = load_pieces(d.archive, cache_dir=d.cache_dir, max_files=d.max_files, **_corpus_options(cfg))
     return [token for piece in pieces for token in piece.tokens]
@@ -141,20 +143,9 @@ def _module(cfg, vocab) -> MozartLitModule:
     return MozartLitModule(list(vocab.tokens), "test", **settings)
 
 
-def _trainer(precision, **kwargs) -> pl.Trainer:
-    """The project's Trainer (conf/trainer/default.yaml), minus the outputs a benchmark does not want."""
-    return pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        precision=precision,
-        gradient_clip_val=5,
-        gradient_clip_algorithm="norm",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        **kwargs,
-    )
+def _trainer(cfg, precision, **kwargs) -> pl.Trainer:
+    """The training run's Trainer as conf/bench.yaml adjusts it, at the variant's precision."""
+    return instantiate(cfg.trainer, "trainer", precision=precision, **kwargs)
 
 
 def train(cfg, built) -> tuple[dict, MozartLitModule]:
@@ -169,7 +160,7 @@ def train(cfg, built) -> tuple[dict, MozartLitModule]:
 
     def project(precision):
         module, timer = _module(cfg, built["vocab"]), Throughput(skip_batches=t.warmup)
-        trainer = _trainer(precision, max_steps=t.warmup + t.steps, limit_val_batches=0, callbacks=[timer])
+        trainer = _trainer(cfg, precision, max_steps=t.warmup + t.steps, limit_val_batches=0, callbacks=[timer])
         trainer.fit(module, train_dataloaders=loader)
         last["module"] = module
         return timer.epochs[-1]["train_s"] if timer.epochs else timer.current()["train_s"], None
@@ -218,7 +209,8 @@ def evaluate(cfg, built, module) -> dict:
     pairs = [[x.clone(), int(y)] for x, y in (subset[i] for i in range(len(subset)))]
 
     def project():
-        trainer = _trainer("32", limit_val_batches=1.0)
+        # float32 whatever trainer.precision says: the metrics must match the lab's float32 evaluation
+        trainer = _trainer(cfg, "32", limit_val_batches=1.0)
         loader = make_loader(subset, cfg.data.eval_batch_size, train=False)
         seconds, [metrics] = timed(trainer.validate, module, dataloaders=loader, verbose=False)
         return seconds, {"loss": float(metrics["test/loss"]), "acc": float(metrics["test/acc"])}

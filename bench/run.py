@@ -116,4 +116,5 @@ def _settings(cfg, n_tokens: int) -> dict:
         "generate_tokens": cfg.generate.tokens,
         "suite": list(cfg.suite),
         "time_to_accuracy": OmegaConf.to_container(cfg.time_to_accuracy),
+        "gradient_clip": {"val": cfg.trainer.gradient_clip_val, "algorithm": cfg.trainer.gradient_clip_algorithm},
     }

@@ -5,12 +5,13 @@ B (every position scored, held-out labels masked, every seq_len-th training wind
 step beside it, so that both see the same machine load, then on alone until its accuracy on the same fixed
 held-out windows reaches A's final accuracy (or its own time reaches the budget). Both are evaluated every
 `eval_every` steps; evaluation is not counted as training time. Steps are the LightningModule's own loss,
-RMSprop and gradient-norm clipping, as a Lightning run does them.
+RMSprop and the training run's gradient clipping (trainer.gradient_clip_val), as a Lightning run does them.
 """
 
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -40,14 +41,24 @@ def _epochs(loader):
         yield from loader
 
 
-def _step(trainee: Trainee, clip: float) -> None:
+# Lightning's two gradient_clip_algorithm values
+CLIPPERS = {"norm": torch.nn.utils.clip_grad_norm_, "value": torch.nn.utils.clip_grad_value_}
+
+
+def clipping(trainer_cfg) -> Callable:
+    """clip(parameters) as the Trainer of trainer_cfg clips gradients; null or 0 clips nothing, as in Lightning."""
+    value, clip = trainer_cfg.gradient_clip_val, CLIPPERS[trainer_cfg.gradient_clip_algorithm]
+    return (lambda parameters: clip(parameters, value)) if value else (lambda parameters: None)
+
+
+def _step(trainee: Trainee, clip: Callable) -> None:
     batch = next(trainee.batches)
     start = time.perf_counter()
     trainee.module.train()
     loss = trainee.module.training_loss(batch)[0]
     trainee.optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    torch.nn.utils.clip_grad_norm_(trainee.module.parameters(), clip)
+    clip(trainee.module.parameters())
     trainee.optimizer.step()
     trainee.seconds += time.perf_counter() - start
     trainee.steps += 1
@@ -83,7 +94,7 @@ def _trainees(cfg, tokens) -> tuple[dict[str, Trainee], tuple[torch.Tensor, torc
 
 
 def time_to_accuracy(cfg, tokens) -> dict:
-    settings, clip = cfg.time_to_accuracy, cfg.time_to_accuracy.gradient_clip_val
+    settings, clip = cfg.time_to_accuracy, clipping(cfg.trainer)
     trainees, (eval_x, eval_y) = _trainees(cfg, tokens)
     lab, fast = trainees["lab"], trainees["fast"]
 

@@ -116,6 +116,16 @@ def torch_threads(n: int):
         torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="session")
+def quiet_trainer():
+    """quiet_trainer(**overrides): a pl.Trainer on one CPU that logs, checkpoints and prints nothing of its own."""
+    import pytorch_lightning as pl
+
+    quiet = {"accelerator": "cpu", "devices": 1, "logger": False, "enable_checkpointing": False}
+    quiet |= {"enable_progress_bar": False, "enable_model_summary": False}
+    return lambda **overrides: pl.Trainer(**quiet | overrides)
+
+
 @pytest.fixture
 def single_torch_thread():
     with torch_threads(1):

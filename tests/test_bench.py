@@ -96,12 +96,13 @@ def test_time_to_accuracy_alone(compose_cfg, midi_dir, tmp_path):
     assert "physics" not in report and "Time to accuracy" in (tmp_path / "out" / "results.md").read_text()
 
 
-def test_an_unknown_suite_is_one_line(compose_cfg, midi_dir, tmp_path):
+@pytest.mark.parametrize(("override", "message"), [("suite=[fastest]", "suite"), ("data.split=[0.5,0.6]", "split")])
+def test_a_bad_setting_is_one_line(compose_cfg, midi_dir, tmp_path, override, message):
     from bench.run import run
     from labtools.errors import UserError
 
-    with pytest.raises(UserError, match="suite"):
-        run(compose_cfg("bench", [*tiny_bench_overrides(midi_dir, tmp_path), "suite=[fastest]"]))
+    with pytest.raises(UserError, match=message):
+        run(compose_cfg("bench", [*tiny_bench_overrides(midi_dir, tmp_path), override]))
 
 
 def test_same_metrics_check_raises_on_disagreement():
@@ -169,3 +170,28 @@ def test_unigram_prior_sets_the_output_distribution():
     log_probs, _ = net(torch.randint(0, 5, (6, 4)))
     expected = torch.tensor([2.0, 2.0, 1.0, 4.0, 1.0]) / 10  # counts + 1, normalised
     torch.testing.assert_close(log_probs.exp(), expected.expand(6, 5))
+
+
+def test_the_bench_trainer_is_the_training_runs_made_quiet(compose_cfg, midi_dir, tmp_path):
+    from bench.cases import _trainer
+
+    cfg = compose_cfg("bench", [*tiny_bench_overrides(midi_dir, tmp_path), "trainer.gradient_clip_val=2"])
+    trainer = _trainer(cfg, "bf16-mixed", max_steps=3)
+    assert trainer.gradient_clip_val == 2 and trainer.gradient_clip_algorithm == "norm"
+    assert trainer.max_steps == 3 and trainer.max_epochs is None and trainer.precision == "bf16-mixed"
+    assert trainer.logger is None and trainer.checkpoint_callback is None and trainer.progress_bar_callback is None
+
+
+CLIPPED = [(5, "norm", [3.0, 4.0]), (5, "value", [5.0, 5.0]), (None, "norm", [6.0, 8.0]), (0, "norm", [6.0, 8.0])]
+
+
+@pytest.mark.parametrize(("val", "algorithm", "clipped"), CLIPPED)
+def test_time_to_accuracy_clips_as_the_trainer_does(val, algorithm, clipped):
+    from omegaconf import OmegaConf
+
+    from bench.time_to_accuracy import clipping
+
+    weights = torch.nn.Parameter(torch.zeros(2))
+    weights.grad = torch.tensor([6.0, 8.0])  # norm 10
+    clipping(OmegaConf.create({"gradient_clip_val": val, "gradient_clip_algorithm": algorithm}))([weights])
+    torch.testing.assert_close(weights.grad, torch.tensor(clipped))

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
@@ -23,19 +22,16 @@ NETWORK = NetworkConfig(len(VOCAB), embedding_dim=4, hidden_size=8, num_layers=2
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
+def trained(tmp_path_factory, quiet_trainer) -> Path:
     """Two epochs of a tiny model, checkpointed both ways; returns the checkpoint folder."""
     folder = tmp_path_factory.mktemp("ckpt")
     torch.manual_seed(0)
     x = torch.randint(0, len(VOCAB), (48, 5))
     loader = DataLoader(TensorDataset(x, x[:, -1]), batch_size=8, shuffle=True, drop_last=True)
     module = MozartLitModule(VOCAB, **NETWORK.settings())
-    trainer = pl.Trainer(
+    trainer = quiet_trainer(
         max_epochs=2,
-        accelerator="cpu",
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        enable_checkpointing=True,
         callbacks=[
             ModelCheckpoint(folder, "epoch_{epoch:03d}", auto_insert_metric_name=False, save_top_k=-1, save_last=True),
             LabCheckpoint(folder),

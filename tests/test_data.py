@@ -179,3 +179,9 @@ def test_datamodule_logs_problem_2_figures(tmp_path, midi_dir, token_cache_dir, 
 def test_bad_settings_are_refused_before_any_work(key, value, message):
     with pytest.raises(UserError, match=message):
         MidiDataModule(archive="/nonexistent", **{key: value})
+
+
+@pytest.mark.parametrize(("bad", "message"), [({"split": (0.5, 0.6)}, "summing to 1"), ({"seq_len": 0}, "seq_len")])
+def test_the_notebook_helper_refuses_bad_settings_in_one_line(bad, message):
+    with pytest.raises(UserError, match=message):
+        make_dataloaders(["A4", "B4", "C5"] * 20, **bad)

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import pytorch_lightning as pl
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -25,25 +24,21 @@ def windows(n: int, seq_len: int = 6, seed: int = 0) -> TensorDataset:
     return TensorDataset(x, stream[seq_len : seq_len + n])
 
 
-def fit(module, epochs=1, precision="32", test=False):
-    trainer = pl.Trainer(
-        max_epochs=epochs,
-        accelerator="cpu",
-        precision=precision,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
-    train = DataLoader(windows(64), batch_size=8, shuffle=True, drop_last=True)
-    evaluated = DataLoader(windows(32, seed=1), batch_size=16)
-    trainer.fit(module, train, evaluated)
-    metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
-    if test:
-        trainer.test(module, DataLoader(windows(24, seed=2), batch_size=16), verbose=False)
-        metrics |= {key: float(value) for key, value in trainer.callback_metrics.items()}
-    return metrics
+@pytest.fixture
+def fit(quiet_trainer):
+    """fit(module, precision="32", test=False): one epoch on the toy windows; the metrics it logged."""
+
+    def run(module, precision="32", test=False):
+        trainer = quiet_trainer(max_epochs=1, precision=precision, num_sanity_val_steps=0)
+        train = DataLoader(windows(64), batch_size=8, shuffle=True, drop_last=True)
+        trainer.fit(module, train, DataLoader(windows(32, seed=1), batch_size=16))
+        metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+        if test:
+            trainer.test(module, DataLoader(windows(24, seed=2), batch_size=16), verbose=False)
+            metrics |= {key: float(value) for key, value in trainer.callback_metrics.items()}
+        return metrics
+
+    return run
 
 
 def test_nll_on_log_softmax_equals_the_labs_cross_entropy():
@@ -99,7 +94,7 @@ def test_the_network_is_built_from_one_config():
         MozartLitModule(VOCAB, vocab_size=3)
 
 
-def test_epoch_metrics_of_the_lab_split():
+def test_epoch_metrics_of_the_lab_split(fit):
     torch.manual_seed(0)
     metrics = fit(MozartLitModule(VOCAB, eval_name="test", **TINY))
     expected = {"train/loss", "train/acc", "test/loss", "test/acc", "test/acc_top5", "test/perplexity"}
@@ -110,7 +105,7 @@ def test_epoch_metrics_of_the_lab_split():
     assert 0 <= metrics["train/acc"] <= 1
 
 
-def test_three_way_split_logs_val_every_epoch_and_test_on_request():
+def test_three_way_split_logs_val_every_epoch_and_test_on_request(fit):
     torch.manual_seed(0)
     metrics = fit(MozartLitModule(VOCAB, eval_name="val", **TINY), test=True)
     assert {"val/loss", "val/acc", "val/acc_top5", "val/perplexity"} <= metrics.keys()
@@ -128,7 +123,7 @@ def test_accuracy_is_micro_accuracy_of_the_argmax():
 
 
 @pytest.mark.parametrize("precision", ["32", "bf16-mixed"])
-def test_training_runs_at_both_precisions_on_cpu(precision):
+def test_training_runs_at_both_precisions_on_cpu(fit, precision):
     torch.manual_seed(0)
     module = MozartLitModule(VOCAB, **TINY)
     before = [p.detach().clone() for p in module.net.parameters()]

@@ -1,9 +1,20 @@
-"""Lightning callbacks of the training run; each is configured by an entry in conf/callbacks/."""
+"""Lightning callbacks of the training run; each is configured by an entry in conf/callbacks/.
 
-from mozart_lstm.callbacks.baselines import Baselines
-from mozart_lstm.callbacks.curves import TrainingCurves
-from mozart_lstm.callbacks.epoch_estimate import EpochTimeEstimate
-from mozart_lstm.callbacks.lab_checkpoint import LabCheckpoint
-from mozart_lstm.callbacks.rng_state import RandomStateCheckpoint
+Names are imported on first use: AudioSamples brings music21 and matplotlib, which a run without it never needs.
+"""
 
-__all__ = ["Baselines", "EpochTimeEstimate", "LabCheckpoint", "RandomStateCheckpoint", "TrainingCurves"]
+from labtools.lazy import lazy_exports
+
+_HOMES = {
+    "AudioSamples": "audio_samples",
+    "Baselines": "baselines",
+    "CheckpointSize": "checkpoint_size",
+    "EpochTimeEstimate": "epoch_estimate",
+    "LabCheckpoint": "lab_checkpoint",
+    "RandomStateCheckpoint": "rng_state",
+    "Throughput": "throughput",
+    "TrainingCurves": "curves",
+}
+__all__ = sorted(_HOMES)
+
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -3,7 +3,7 @@
 Names are imported on first use, so `parse_notes` with a warm cache loads neither torch nor music21.
 """
 
-import importlib
+from labtools.lazy import lazy_exports
 
 _HOMES = {
     "MidiDataModule": "datamodule",
@@ -18,8 +18,4 @@ _HOMES = {
 }
 __all__ = sorted(_HOMES)
 
-
-def __getattr__(name):
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -89,14 +89,6 @@ class MidiDataModule(pl.LightningDataModule):
             return "test"
         return "test_full" if self.hparams.eval_windows is not None else None
 
-    @property
-    def vocab_size(self) -> int:
-        return len(self.vocab)
-
-    def settings(self) -> dict:
-        """The constructor arguments, to rebuild the same splits elsewhere (generation does)."""
-        return dict(self.hparams)
-
     def pieces(self):
         """The corpus as `Piece`s (tokens with their offsets and durations), read through the token cache."""
         h = self.hparams
@@ -136,7 +128,7 @@ class MidiDataModule(pl.LightningDataModule):
         if h.train_targets == "all":
             stream = held_out_targets(self.train_set.ids, datasets[1:])
             self.train_set = WindowDataset(self.train_set.ids, self.train_set.starts, h.seq_len, stream)
-        per_epoch = -(-len(self.train_set) // h.train_spacing)
+        per_epoch = len(self._loader(self.train_set, train=True).sampler)  # the windows its sampler draws
         if per_epoch < 2:
             raise UserError(
                 f"data.train_spacing={h.train_spacing} leaves {per_epoch} of the {len(self.train_set)} training "
@@ -191,7 +183,8 @@ class MidiDataModule(pl.LightningDataModule):
 
 
 def _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers):
-    """Every value a user can get wrong, checked before any download or parse."""
+    """Every value a user can get wrong, checked before any download or parse. Here only: load_pieces and
+    split_windows take these as checked and refuse only what depends on the data."""
     for key, value in (("seq_len", seq_len), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
         if not is_whole(value):
             raise UserError(f"data.{key} must be an integer of at least 1, got {value!r}")

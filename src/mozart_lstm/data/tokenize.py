@@ -16,7 +16,7 @@ from pathlib import Path
 from labtools.errors import UserError
 from mozart_lstm.data import token_cache
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL, midi_files, sha256_of
-from mozart_lstm.data.timed_tokens import TOKENIZATIONS, timed_tokens
+from mozart_lstm.data.timed_tokens import timed_tokens
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,8 @@ def load_pieces(
 
     `tokenization="timed"` appends to each token its gap to the next onset (see `timed_tokens`).
     Unreadable files and files without notes are skipped with a warning; zero usable files is an error.
+    `chord_order` and `tokenization` are MidiDataModule's settings, checked there.
     """
-    if chord_order not in CHORD_ORDERS:
-        raise UserError(f"data.chord_order={chord_order!r} is not one of {', '.join(CHORD_ORDERS)}")
-    if tokenization not in TOKENIZATIONS:
-        raise UserError(f"data.tokenization={tokenization!r} is not one of {', '.join(TOKENIZATIONS)}")
     files = midi_files(path, sha256, url, data_dir, max_files)
     music21_version = importlib.metadata.version("music21")
     keys = [token_cache.entry_key(sha256_of(f), music21_version) for f in files]

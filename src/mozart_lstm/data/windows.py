@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset, random_split
 
+from labtools.checks import is_whole
 from labtools.errors import UserError
 from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
 
@@ -104,6 +105,7 @@ def collate_batch(batch):
 
 
 def validate_split(split) -> list[float]:
+    """The split as fractions, or one UserError: checked where a user gives it (the data module, make_dataloaders)."""
     try:
         fractions = [float(f) for f in split]
     except (TypeError, ValueError):
@@ -137,23 +139,20 @@ def split_windows(
 
     split_by="window" (the lab's way): windows over the whole stream, split at random with random_split.
     split_by="piece": whole pieces are held out, and no window crosses a piece boundary.
+    The settings are MidiDataModule's, checked there; what depends on the tokens is checked here.
     """
-    fractions = validate_split(split)
-    if seq_len < 1:
-        raise UserError(f"data.seq_len must be at least 1, got {seq_len}")
+    fractions = list(split)
     if len(ids) <= seq_len:
         raise UserError(
             f"data.seq_len={seq_len} is not shorter than the token stream ({len(ids)} tokens): "
             "lower data.seq_len or add files"
         )
     generator = torch.Generator().manual_seed(seed)
-    if split_by == "window":
-        starts = window_starts([len(ids)], seq_len, within_pieces=False)[0]
-        parts = [starts[subset.indices] for subset in random_split(range(len(starts)), fractions, generator)]
-    elif split_by == "piece":
+    if split_by == "piece":
         parts = _split_pieces(window_starts(piece_lengths or [len(ids)], seq_len, True), fractions, generator)
     else:
-        raise UserError(f"data.split_by={split_by!r} is not one of {', '.join(SPLIT_BY)}")
+        starts = window_starts([len(ids)], seq_len, within_pieces=False)[0]
+        parts = [starts[subset.indices] for subset in random_split(range(len(starts)), fractions, generator)]
     if min(map(len, parts)) == 0:
         raise UserError(
             f"data.seq_len={seq_len} leaves {len(ids) - seq_len} windows in {len(ids)} tokens, too few to give "
@@ -212,8 +211,10 @@ def make_dataloaders(
     seed: int = 0,
 ):
     """Lab Problem 2 for notebook users: (train_loader, [val_loader,] test_loader, vocab)."""
+    if not is_whole(seq_len):
+        raise UserError(f"seq_len must be an integer of at least 1, got {seq_len!r}")
     vocab = Vocab(notes)
-    datasets = split_windows(vocab.encode(notes), seq_len, split, seed)
+    datasets = split_windows(vocab.encode(notes), seq_len, validate_split(split), seed)
     loaders = [make_loader(datasets[0], batch_size, train=True)]
     loaders += [make_loader(d, eval_batch_size, train=False) for d in datasets[1:]]
     return (*loaders, vocab)
