@@ -5,16 +5,16 @@ Names are imported on first use: AudioSamples brings music21 and matplotlib, whi
 
 from labtools.lazy import lazy_exports
 
-_HOMES = {
-    "AudioSamples": "audio_samples",
-    "Baselines": "baselines",
-    "CheckpointSize": "checkpoint_size",
-    "EpochTimeEstimate": "epoch_estimate",
-    "LabCheckpoint": "lab_checkpoint",
-    "RandomStateCheckpoint": "rng_state",
-    "Throughput": "throughput",
-    "TrainingCurves": "curves",
-}
-__all__ = sorted(_HOMES)
-
-__getattr__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "audio_samples": ("AudioSamples",),
+        "baselines": ("Baselines",),
+        "checkpoint_size": ("CheckpointSize",),
+        "epoch_estimate": ("EpochTimeEstimate",),
+        "lab_checkpoint": ("LabCheckpoint",),
+        "rng_state": ("RandomStateCheckpoint",),
+        "throughput": ("Throughput",),
+        "curves": ("TrainingCurves",),
+    },
+)

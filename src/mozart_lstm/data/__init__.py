@@ -5,17 +5,11 @@ Names are imported on first use, so `parse_notes` with a warm cache loads neithe
 
 from labtools.lazy import lazy_exports
 
-_HOMES = {
-    "MidiDataModule": "datamodule",
-    "Piece": "tokenize",
-    "load_pieces": "tokenize",
-    "parse_notes": "tokenize",
-    "tokenize_file": "tokenize",
-    "Vocab": "windows",
-    "WindowDataset": "windows",
-    "make_dataloaders": "windows",
-    "split_windows": "windows",
-}
-__all__ = sorted(_HOMES)
-
-__getattr__ = lazy_exports(__name__, _HOMES)
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "datamodule": ("MidiDataModule",),
+        "tokenize": ("Piece", "load_pieces", "parse_notes", "tokenize_file"),
+        "windows": ("Vocab", "WindowDataset", "make_dataloaders", "split_windows"),
+    },
+)
