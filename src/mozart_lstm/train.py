@@ -107,6 +107,14 @@ def run(cfg: DictConfig) -> dict[str, float]:
         torch.set_num_threads(cfg.torch_threads)
     pl.seed_everything(cfg.seed, workers=True)
 
+    # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting (or
+    # trainer=gpu without a GPU) fails at once
+    callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
+    loggers = instantiate_entries(cfg.get("logger"), "logger")
+    trainer = instantiate(
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+    )
+
     datamodule = instantiate(cfg.data, "data")
     datamodule.setup("fit")
     _check_same_vocab(resumed, datamodule.vocab.tokens)
@@ -115,11 +123,6 @@ def run(cfg: DictConfig) -> dict[str, float]:
     full_test = datamodule.full_test_name
     model = make_model(vocab=datamodule.vocab.tokens, eval_name=datamodule.eval_name, test_name=full_test or "test")
 
-    callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
-    loggers = instantiate_entries(cfg.get("logger"), "logger")
-    trainer = instantiate(
-        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
-    )
     hparams = _loggable_hparams(trainer, model, datamodule, cfg)
     for logger in trainer.loggers:
         logger.log_hyperparams(hparams)  # into hparams.yaml, which Lightning writes at fit start

@@ -80,6 +80,13 @@ REFUSED = [
     ("callbacks=[default,early_stopping] callbacks.early_stopping.patience=1.0", "patience=1.0: must be a whole"),
     ("callbacks=[default,early_stopping] callbacks.early_stopping.min_delta=inf", "min_delta=inf: must be a finite"),
     ("callbacks=[default,audio_samples] callbacks.audio_samples.every_n_epochs=0", "every_n_epochs=0: must be"),
+    (
+        "callbacks=[default,audio_samples] callbacks.audio_samples.sampler.temperature=0",
+        "callbacks.audio_samples.sampler.temperature=0: must be a finite number > 0",
+    ),
+    # the Trainer's own checks (Lightning's), run before the data too
+    ("+trainer.no_such_option=1", "trainer: Error in call to target"),
+    ("trainer.precision=17", "trainer: Error in call to target"),
 ]
 
 
@@ -117,3 +124,4 @@ def test_legal_extremes_get_an_answer(make_train_cfg, overrides, code, fragment)
         return
     assert code == 0
     assert fragment in metrics and all(math.isfinite(value) for value in metrics.values())
+
