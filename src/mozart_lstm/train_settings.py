@@ -1,5 +1,6 @@
 """The training run's numeric settings, checked before anything is read or built: the top level, trainer.*,
-data.num_parse_workers, the callbacks' numbers, and whether the network fits in memory.
+data.num_parse_workers, the callbacks' numbers, whether the network fits in memory, and whether a GPU asked for is
+there.
 
 The data and model groups check the rest in their constructors. Integer settings take integers only: 5.0 is
 refused with a message rather than silently truncated, because for Lightning's limit_*_batches 1.0 (all of an
@@ -8,6 +9,7 @@ epoch) and 1 (one batch) mean different things.
 
 import math
 
+import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from labtools.checks import MAX_SEED, is_number, is_seed, is_whole
@@ -95,6 +97,24 @@ def check_model_fits(network: NetworkConfig) -> None:
         )
 
 
+# Lightning's accelerators that need a GPU, and whether this machine shows one of that kind
+GPU_ACCELERATORS = {
+    "cuda": lambda: torch.cuda.is_available(),
+    "mps": lambda: torch.backends.mps.is_available(),
+    "gpu": lambda: torch.cuda.is_available() or torch.backends.mps.is_available(),
+}
+
+
+def check_accelerator(accelerator) -> None:
+    """Refuse a GPU accelerator where none is visible, in words, before Lightning's "No supported gpu backend"."""
+    visible = GPU_ACCELERATORS.get(accelerator)
+    if visible is not None and not visible():
+        raise UserError(
+            f"trainer.accelerator={accelerator}: no such GPU is visible here; train on the CPU with trainer=cpu "
+            "(experiment=fast is the CPU preset)"
+        )
+
+
 def check_train_settings(cfg: DictConfig) -> None:
     """One UserError naming the first bad key, its value and what it must be; absent keys (a callback switched
     off, say) are skipped."""
@@ -107,3 +127,4 @@ def check_train_settings(cfg: DictConfig) -> None:
         if not valid(value):
             hint = " (integers are written without a point)" if isinstance(value, float) and value.is_integer() else ""
             raise UserError(f"{key}={value!r}: must be {rule}{hint}")
+    check_accelerator(OmegaConf.select(cfg, "trainer.accelerator"))

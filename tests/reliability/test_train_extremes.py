@@ -8,9 +8,11 @@ take integers. Every refusal comes before the data is read.
 import math
 
 import pytest
+import torch
 
 from labtools.errors import UserError
 from mozart_lstm.train import run
+from mozart_lstm.train_settings import check_train_settings
 
 HUGE_INT = 10**30
 
@@ -125,3 +127,32 @@ def test_legal_extremes_get_an_answer(make_train_cfg, overrides, code, fragment)
     assert code == 0
     assert fragment in metrics and all(math.isfinite(value) for value in metrics.values())
 
+
+@pytest.mark.parametrize(
+    ("accelerator", "cuda", "mps", "refused"),
+    [
+        ("gpu", False, False, True),
+        ("cuda", False, True, True),
+        ("mps", True, False, True),
+        ("gpu", False, True, False),
+        ("gpu", True, False, False),
+        ("cuda", True, False, False),
+        ("cpu", False, False, False),
+        ("auto", False, False, False),
+    ],
+)
+def test_a_gpu_accelerator_is_refused_before_the_data_only_where_none_is_visible(
+    make_train_cfg, no_file_access, monkeypatch, accelerator, cuda, mps, refused
+):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    cfg = make_train_cfg(f"trainer.accelerator={accelerator}")
+    if not refused:
+        check_train_settings(cfg)  # raises if refused
+        return
+    with pytest.raises(UserError) as caught:
+        run(cfg)
+    assert str(caught.value) == (
+        f"trainer.accelerator={accelerator}: no such GPU is visible here; train on the CPU with trainer=cpu "
+        "(experiment=fast is the CPU preset)"
+    )
