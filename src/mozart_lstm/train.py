@@ -107,8 +107,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         torch.set_num_threads(cfg.torch_threads)
     pl.seed_everything(cfg.seed, workers=True)
 
-    # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting (or
-    # trainer=gpu without a GPU) fails at once
+    # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting fails at once
     callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_entries(cfg.get("logger"), "logger")
     trainer = instantiate(

@@ -9,8 +9,8 @@ epoch) and 1 (one batch) mean different things.
 
 import math
 
-import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from labtools.checks import MAX_SEED, is_number, is_seed, is_whole
 from labtools.errors import UserError
@@ -97,18 +97,15 @@ def check_model_fits(network: NetworkConfig) -> None:
         )
 
 
-# Lightning's accelerators that need a GPU, and whether this machine shows one of that kind
-GPU_ACCELERATORS = {
-    "cuda": lambda: torch.cuda.is_available(),
-    "mps": lambda: torch.backends.mps.is_available(),
-    "gpu": lambda: torch.cuda.is_available() or torch.backends.mps.is_available(),
-}
+# trainer.accelerator names that need a GPU, and the Lightning accelerators that can serve each ("gpu": either)
+GPU_ACCELERATORS = {"cuda": (CUDAAccelerator,), "mps": (MPSAccelerator,), "gpu": (CUDAAccelerator, MPSAccelerator)}
 
 
 def check_accelerator(accelerator) -> None:
-    """Refuse a GPU accelerator where none is visible, in words, before Lightning's "No supported gpu backend"."""
-    visible = GPU_ACCELERATORS.get(accelerator)
-    if visible is not None and not visible():
+    """Refuse a GPU accelerator where none is visible, in words, before Lightning's "No supported gpu backend".
+    Lightning's own availability tests decide, so the refusal agrees with what the Trainer would find."""
+    kinds = GPU_ACCELERATORS.get(accelerator, ())
+    if kinds and not any(kind.is_available() for kind in kinds):
         raise UserError(
             f"trainer.accelerator={accelerator}: no such GPU is visible here; train on the CPU with trainer=cpu "
             "(experiment=fast is the CPU preset)"

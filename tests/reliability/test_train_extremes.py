@@ -8,7 +8,7 @@ take integers. Every refusal comes before the data is read.
 import math
 
 import pytest
-import torch
+from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from labtools.errors import UserError
 from mozart_lstm.train import run
@@ -144,8 +144,8 @@ def test_legal_extremes_get_an_answer(make_train_cfg, overrides, code, fragment)
 def test_a_gpu_accelerator_is_refused_before_the_data_only_where_none_is_visible(
     make_train_cfg, no_file_access, monkeypatch, accelerator, cuda, mps, refused
 ):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    monkeypatch.setattr(CUDAAccelerator, "is_available", staticmethod(lambda: cuda))
+    monkeypatch.setattr(MPSAccelerator, "is_available", staticmethod(lambda: mps))
     cfg = make_train_cfg(f"trainer.accelerator={accelerator}")
     if not refused:
         check_train_settings(cfg)  # raises if refused
