@@ -11,5 +11,5 @@ report.py      results.json, results.md, the printed table
 run.py         run(cfg): all of it, in order
 gpu.sh         the GPU check: two epochs of experiment=lab at bf16-mixed
 gpu_report.py  results.md of a gpu.sh run
-timed_tokens.py  the evidence runs for timed tokens (README, "Timed tokens")
+timed_tokens.py  the evidence runs for timed tokens (docs/timed_tokens.md)
 """

@@ -45,6 +45,6 @@ class EpochTimeEstimate(Callback):
         if slow_cpu and getattr(pl_module, "objective", "last") == "last":
             log.warning(
                 "This is a long run for a CPU. To train the same network on a CPU, use `%s` (every position of a "
-                "window scored, each label once per epoch); see 'Training on a CPU' in the README.",
+                "window scored, each label once per epoch); see docs/cpu_training.md.",
                 FAST_COMMAND,
             )
