@@ -14,6 +14,8 @@ LSTM up; under `bf16-mixed` its float32 matmuls still use TF32 tensor cores (see
 
 import torch
 
+from labtools.errors import UserError
+
 # Lightning's mixed precisions and the dtype each asks autocast for
 AUTOCAST_DTYPES = {"16-mixed": torch.float16, "bf16-mixed": torch.bfloat16}
 # the cuDNN RNN autocast kernel's dtype, whatever autocast asks for
@@ -46,5 +48,8 @@ def lstm_dtype(device_type: str, precision: str) -> torch.dtype:
 
 def set_cudnn_tf32(enabled: bool) -> None:
     """TF32 for cuDNN's float32 RNN kernels: on by PyTorch's default (faster on Ampere and later GPUs; results
-    differ from a CPU's at about 1e-3, so argmax generation can drift between them). Off: IEEE float32."""
+    differ from a CPU's at about 1e-3, so argmax generation can drift between them). Off: IEEE float32.
+    `enabled` is the config key `cudnn_tf32` of train.py and generate.py."""
+    if not isinstance(enabled, bool):
+        raise UserError(f"cudnn_tf32={enabled!r}: must be true (PyTorch's default) or false (IEEE float32)")
     torch.backends.cudnn.rnn.fp32_precision = "tf32" if enabled else "ieee"
