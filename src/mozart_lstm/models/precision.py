@@ -20,6 +20,9 @@ from labtools.errors import UserError
 AUTOCAST_DTYPES = {"16-mixed": torch.float16, "bf16-mixed": torch.bfloat16}
 # the cuDNN RNN autocast kernel's dtype, whatever autocast asks for
 CUDNN_RNN_AUTOCAST_DTYPE = torch.float16
+# trainer.precision per device type: on CUDA the one whose GradScaler covers cuDNN's float16 LSTM; on a CPU
+# bf16-mixed ran no faster (README, bench) and MPS is unverified, so float32
+RECOMMENDED = {"cuda": "16-mixed", "cpu": "32", "mps": "32"}
 
 
 def lstm_leaves_autocast(device_type: str, autocast_dtype: torch.dtype) -> bool:
@@ -44,6 +47,10 @@ def lstm_dtype(device_type: str, precision: str) -> torch.dtype:
     if autocast_dtype is None or lstm_leaves_autocast(device_type, autocast_dtype):
         return torch.float32
     return CUDNN_RNN_AUTOCAST_DTYPE
+
+
+def recommended_precision(device_type: str) -> str:
+    return RECOMMENDED.get(device_type, "32")
 
 
 def set_cudnn_tf32(enabled: bool) -> None:
