@@ -132,7 +132,9 @@ class MozartLitModule(pl.LightningModule):
         loss, log_probs, y = self.training_loss(batch)
         self._log_metrics(self.train_metrics, "train", loss, log_probs, y)
         # the batch loss, for the progress bar only; read back to the host (a GPU stall) as often as the logger's
-        if batch_idx % self.trainer.log_every_n_steps == 0:
+        # (no trainer: a direct call, which Lightning's log ignores)
+        every = self._trainer.log_every_n_steps if self._trainer is not None else 1
+        if batch_idx % every == 0:
             self.log("loss", loss.detach(), prog_bar=True, logger=False)
         return loss
 
