@@ -24,6 +24,7 @@ def test_a_gpu_index_past_the_machines_gpus_is_one_line(one_gpu):
         generate.pick_device("cuda:3")
     assert generate.pick_device("cuda:0") == torch.device("cuda", 0)
     assert generate.pick_device("cuda") == torch.device("cuda")
+    assert generate.pick_device("mps:0") == torch.device("mps", 0)
 
 
 def tiny_model() -> MozartLSTM:

@@ -90,8 +90,8 @@ def pick_device(name: str) -> torch.device:
         raise UserError(f"device={name!r}: not a torch device (cpu, cuda, cuda:1, mps)") from err
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device={name!r}: no CUDA GPU is visible here; use device=cpu")
-    count = torch.cuda.device_count() if device.type == "cuda" else 0
-    if device.index is not None and device.index >= count:
+    count = torch.cuda.device_count()
+    if device.type == "cuda" and device.index is not None and device.index >= count:
         raise UserError(f"device={name!r}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
     return device
 

@@ -106,7 +106,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     resumed = _resume_checkpoint(ckpt_path)
     if cfg.get("torch_threads"):
         torch.set_num_threads(cfg.torch_threads)
-    set_cudnn_tf32(cfg.get("cudnn_tf32", True))
+    set_cudnn_tf32(cfg.cudnn_tf32)
     pl.seed_everything(cfg.seed, workers=True)
 
     # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting fails at once
