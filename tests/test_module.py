@@ -165,3 +165,11 @@ def test_the_progress_bar_loss_is_read_as_often_as_the_logger_logs(quiet_trainer
     trainer.fit(module, DataLoader(windows(64), batch_size=8, drop_last=True))
     assert logged_at == [0, 3, 6]
     assert "loss" in trainer.progress_bar_metrics
+
+
+def test_the_epoch_loss_weighs_each_batch_by_its_windows():
+    """A short last batch counts for its windows only, as the lab's mean over all windows does."""
+    metrics = MozartLitModule(VOCAB, **TINY).eval_metrics
+    metrics.update(torch.tensor(1.0), torch.zeros(3, len(VOCAB)), torch.zeros(3, dtype=torch.long))
+    metrics.update(torch.tensor(5.0), torch.zeros(1, len(VOCAB)), torch.zeros(1, dtype=torch.long))
+    assert float(metrics.loss.compute()) == pytest.approx((3 * 1.0 + 1 * 5.0) / 4)

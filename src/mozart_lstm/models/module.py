@@ -32,8 +32,9 @@ class SplitMetrics(nn.Module):
 
     def update(self, loss: torch.Tensor, log_probs: torch.Tensor, y: torch.Tensor) -> dict:
         """Update with one batch; return the metric objects (Lightning computes and resets them per epoch)."""
-        # a weight made on the loss's device: a Python number would be copied there, which waits for the GPU
-        self.loss.update(loss, weight=torch.full_like(loss, y.numel()))
+        # the batch's mean once per window, not a weight: with its NaN check off MeanMetric replaces any weight by
+        # ones (torchmetrics 1.9), and a Python-number weight would be copied to the GPU, which waits for it
+        self.loss.update(loss.expand(y.numel()))
         self.acc.update(log_probs, y)
         logged = {"loss": self.loss, "acc": self.acc}
         if self.acc_top5 is not None:
