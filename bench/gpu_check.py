@@ -46,8 +46,9 @@ class Runner:
                 argv, cwd=REPO, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, env=os.environ | (env or {})
             )
             code, text = done.returncode, done.stdout + done.stderr
-        except subprocess.TimeoutExpired as err:
-            code, text = 124, f"timed out after {COMMAND_TIMEOUT_S} s\n{err.stdout or ''}{err.stderr or ''}"
+        except subprocess.TimeoutExpired as err:  # its captured output comes as bytes, text=True or not
+            output = b"".join(part or b"" for part in (err.stdout, err.stderr)).decode(errors="replace")
+            code, text = 124, f"timed out after {COMMAND_TIMEOUT_S} s\n{output}"
         run_dir.mkdir(parents=True, exist_ok=True)
         (self.out / f"{name}.log").write_text(f"$ {' '.join(argv)}\n({time.perf_counter() - started:.1f} s)\n{text}")
         return code, run_dir, text
