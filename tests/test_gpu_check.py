@@ -29,11 +29,13 @@ CHECKS = [
 
 def gpu_sh(*args, **env) -> subprocess.CompletedProcess:
     env = os.environ | {"PY": sys.executable, "PYTHONPATH": str(REPO / "src")} | env
-    return subprocess.run([str(REPO / "bench" / "gpu.sh"), *args], env=env, capture_output=True, text=True, timeout=1150)
+    return subprocess.run(
+        [str(REPO / "bench" / "gpu.sh"), *args], env=env, capture_output=True, text=True, timeout=1150
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # nine commands, each paying its imports: ~2 min here at a load of 6, minutes more when busier
+@pytest.mark.timeout(1200)  # nine commands, each paying its imports: 2 min at a load of 6, more when busier
 def test_every_check_passes_on_the_cpu_at_tiny_sizes(midi_dir, token_cache_dir, tmp_path):
     out = tmp_path / "check"
     tiny = {"GPU_CHECK_EPOCHS": "2", "GPU_CHECK_BATCHES": "3", "GPU_CHECK_VAL_BATCHES": "2"}
