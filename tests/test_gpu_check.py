@@ -35,7 +35,7 @@ def gpu_sh(*args, **env) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # nine commands, each paying its imports: 2 min at a load of 6, more when busier
+@pytest.mark.timeout(1200)  # nine commands, each paying its imports: 2-10 min at loads of 6-8
 def test_every_check_passes_on_the_cpu_at_tiny_sizes(midi_dir, token_cache_dir, tmp_path):
     out = tmp_path / "check"
     tiny = {"GPU_CHECK_EPOCHS": "2", "GPU_CHECK_BATCHES": "3", "GPU_CHECK_VAL_BATCHES": "2"}
