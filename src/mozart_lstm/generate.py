@@ -16,7 +16,7 @@ from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
 from labtools.errors import UserError
 from mozart_lstm.config import instantiate
 from mozart_lstm.data.timed_tokens import is_timed, token_gaps
-from mozart_lstm.generation.budget import check_fits, token_bar
+from mozart_lstm.generation.budget import check_fits, check_fits_on_device, token_bar
 from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import Rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
@@ -25,6 +25,7 @@ from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
 from mozart_lstm.generation.summary import format_report, music_report, write_report
 from mozart_lstm.generation.sweep import as_override
 from mozart_lstm.generation.synth import render, write_wav
+from mozart_lstm.models.precision import set_cudnn_tf32
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ def pick_device(name: str) -> torch.device:
         raise UserError(f"device={name!r}: not a torch device (cpu, cuda, cuda:1, mps)") from err
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device={name!r}: no CUDA GPU is visible here; use device=cpu")
+    count = torch.cuda.device_count()
+    if device.type == "cuda" and device.index is not None and device.index >= count:
+        raise UserError(f"device={name!r}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
     return device
 
 
@@ -124,14 +128,16 @@ def output_paths(out: Path, index: int, count: int) -> dict[str, Path]:
 def run(cfg: DictConfig) -> list[dict]:
     """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
     sampler, rhythm = check_config(cfg)
+    set_cudnn_tf32(cfg.cudnn_tf32)
     from mozart_lstm.models import read_checkpoint  # Lightning is slow to import: after the quick checks
 
     device = pick_device(cfg.device)
     ckpt = read_checkpoint(cfg.ckpt)
     model = ckpt.build_network()
     vocab = ckpt.vocab
-    check_fits(cfg, ckpt.data_settings.get("seq_len", 0), ckpt.rhythm, is_timed(vocab))
-    model.to(device)
+    seq_len = ckpt.data_settings.get("seq_len", 0)
+    check_fits(cfg, seq_len, ckpt.rhythm, is_timed(vocab))
+    check_fits_on_device(cfg, device, model, seq_len)
     datamodule = rebuild_data(ckpt)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
         raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
@@ -140,6 +146,8 @@ def run(cfg: DictConfig) -> list[dict]:
             f"{cfg.ckpt}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
         )
 
+    # only now: rebuilding the data may fork music21 parse workers, which must not inherit a CUDA context
+    model.to(device)
     test_set = datamodule.test_set
     generator = torch.Generator().manual_seed(cfg.seed)
     picks = torch.randint(len(test_set), (cfg.num_samples,), generator=generator)

@@ -15,6 +15,7 @@ from labtools.errors import UserError
 from mozart_lstm import config
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
+from mozart_lstm.models.precision import set_cudnn_tf32
 from mozart_lstm.train_settings import check_model_fits, check_train_settings
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     resumed = _resume_checkpoint(ckpt_path)
     if cfg.get("torch_threads"):
         torch.set_num_threads(cfg.torch_threads)
+    set_cudnn_tf32(cfg.cudnn_tf32)
     pl.seed_everything(cfg.seed, workers=True)
 
     # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting fails at once

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from lightning_fabric.utilities.apply_func import move_data_to_device
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 from torch import nn
 
@@ -58,12 +59,15 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 def save_lab_checkpoint(path, *, epoch, module, optimizer, loss, data_settings, rhythm) -> Path:
     """The lab's dict, plus what a later `load_model` or generation run needs to rebuild the data.
 
-    "hparams" are the module's, the network's settings among them (NetworkConfig.settings(): plain values)."""
+    "hparams" are the module's, the network's settings among them (NetworkConfig.settings(): plain values).
+    The tensors are saved as CPU copies, so that the lab's own `torch.load(path)`, which has no map_location,
+    reads a file written on a GPU on a machine without one."""
     hparams = {key: value for key, value in module.hparams.items() if key != "vocab"}
+    cpu = torch.device("cpu")
     contents = {
         "epoch": epoch,
-        "model_state_dict": module.net.state_dict(),
-        "optimizer_state_dict": optimizer.state_dict(),
+        "model_state_dict": move_data_to_device(module.net.state_dict(), cpu),
+        "optimizer_state_dict": move_data_to_device(optimizer.state_dict(), cpu),
         "loss": loss,
         "vocab": list(module.vocab),
         "hparams": hparams,

@@ -13,20 +13,28 @@ from mozart_lstm.models.timed_accuracy import timed_accuracy
 
 
 class SplitMetrics(nn.Module):
-    """Epoch aggregates of one split. torchmetrics syncs them across processes when computed."""
+    """Epoch aggregates of one split. torchmetrics syncs them across processes when computed.
+
+    Nothing here reads a value back to the host per batch (a GPU stall each step): the inputs are ours, so
+    torchmetrics' argument checks are off, and the mean's NaN check is off too, which also keeps a NaN loss in
+    the epoch's mean rather than dropping it (a diverged run must show as one).
+    """
 
     def __init__(self, num_classes: int, top5: bool, vocab: list[str] | None = None):
         super().__init__()
         # pitch_acc and timing_acc when the vocabulary is timed
         self.timed = None if vocab is None else timed_accuracy(vocab)
-        self.loss = MeanMetric()
-        self.acc = MulticlassAccuracy(num_classes, average="micro")
+        self.loss = MeanMetric(nan_strategy="disable")
+        self.acc = MulticlassAccuracy(num_classes, average="micro", validate_args=False)
         top_k = min(5, num_classes)
-        self.acc_top5 = MulticlassAccuracy(num_classes, top_k=top_k, average="micro") if top5 else None
+        top5_acc = MulticlassAccuracy(num_classes, top_k=top_k, average="micro", validate_args=False)
+        self.acc_top5 = top5_acc if top5 else None
 
     def update(self, loss: torch.Tensor, log_probs: torch.Tensor, y: torch.Tensor) -> dict:
         """Update with one batch; return the metric objects (Lightning computes and resets them per epoch)."""
-        self.loss.update(loss, weight=y.numel())
+        # the batch's mean once per window, not a weight: with its NaN check off MeanMetric replaces any weight by
+        # ones (torchmetrics 1.9), and a Python-number weight would be copied to the GPU, which waits for it
+        self.loss.update(loss.expand(y.numel()))
         self.acc.update(log_probs, y)
         logged = {"loss": self.loss, "acc": self.acc}
         if self.acc_top5 is not None:
@@ -124,8 +132,11 @@ class MozartLitModule(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         loss, log_probs, y = self.training_loss(batch)
         self._log_metrics(self.train_metrics, "train", loss, log_probs, y)
-        # the running batch loss, for the progress bar only
-        self.log("loss", loss.detach(), prog_bar=True, logger=False)
+        # the batch loss, for the progress bar only; read back to the host (a GPU stall) as often as the logger's
+        # (no trainer: a direct call, which Lightning's log ignores)
+        every = self._trainer.log_every_n_steps if self._trainer is not None else 1
+        if batch_idx % every == 0:
+            self.log("loss", loss.detach(), prog_bar=True, logger=False)
         return loss
 
     def validation_step(self, batch, batch_idx):

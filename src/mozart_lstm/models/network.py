@@ -9,6 +9,7 @@ from torch import nn
 
 from labtools.checks import is_number, is_whole
 from labtools.errors import UserError
+from mozart_lstm.models.precision import lstm_must_leave_autocast
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,11 @@ class MozartLSTM(nn.Module):
         if hidden is None:
             hidden = self.init_hidden(x.shape[0])
         embedded = self.embedding(x)
-        on_cpu = embedded.device.type == "cpu"
-        if on_cpu and torch.is_autocast_enabled("cpu"):
-            # oneDNN has no bfloat16 LSTM on CPUs without AVX-512 and raises; under CPU autocast
-            # (precision=bf16-mixed) the LSTM runs in float32 and the head in bfloat16.
-            with torch.autocast("cpu", enabled=False):
+        device_type = embedded.device.type
+        on_cpu = device_type == "cpu"
+        if lstm_must_leave_autocast(device_type):
+            # the precision policy (models/precision.py): float32 LSTM, the head under autocast
+            with torch.autocast(device_type, enabled=False):
                 out, hidden = self.lstm(embedded.float(), hidden)
         elif on_cpu and x.shape[1] == 1 and not self.training:
             out, hidden = self._one_step(embedded, hidden)
