@@ -110,8 +110,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
     # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting fails at once
     callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_entries(cfg.get("logger"), "logger")
+    # data.transpose draws new shifts every epoch, in a training loader built anew each epoch
+    reload = {"reload_dataloaders_every_n_epochs": 1} if cfg.data.get("transpose") else {}
     trainer = instantiate(
-        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()], **reload
     )
 
     datamodule = instantiate(cfg.data, "data")
