@@ -141,6 +141,20 @@ class NGramModel:
 DEFAULT_ORDER = 5
 
 
+class NGramComposer(torch.nn.Module):
+    """An n-gram behind the network's interface, `model(ids, hidden) -> (log_probs, hidden)`, so that generation
+    runs it unchanged. Its hidden state is the last order-1 tokens: stateful generation works as well."""
+
+    def __init__(self, ngram: NGramModel):
+        super().__init__()
+        self.ngram = ngram
+
+    def forward(self, ids: torch.Tensor, hidden: torch.Tensor | None = None):
+        history = ids if hidden is None else torch.cat([hidden, ids], dim=1)
+        history = history[:, history.shape[1] - min(self.ngram.order - 1, history.shape[1]) :]
+        return self.ngram.log_probs(history.cpu()).to(ids.device), history
+
+
 def fit_training_ngram(datamodule, order: int | None = None, max_order: int = 8) -> NGramModel:
     """The n-gram of a set-up MidiDataModule's training side (`ngram_sequences`). `order` None chooses it on the
     validation split when there is one, else takes DEFAULT_ORDER (the test split never chooses anything)."""
