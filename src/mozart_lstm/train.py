@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 from lightning_fabric.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import ModelCheckpoint
 
 from labtools.errors import UserError
 from mozart_lstm import config
@@ -98,7 +99,11 @@ def check_best_checkpoint(cfg) -> None:
 def chosen_checkpoint(trainer: pl.Trainer) -> str | None:
     """The best checkpoint by a val/ metric (callbacks.best_checkpoint), or None when no callback keeps one."""
     for callback in trainer.checkpoint_callbacks:
-        if str(callback.monitor).startswith("val/") and callback.best_model_path:
+        if (
+            isinstance(callback, ModelCheckpoint)
+            and str(callback.monitor).startswith("val/")
+            and callback.best_model_path
+        ):
             return callback.best_model_path
     return None
 

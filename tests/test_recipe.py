@@ -1,0 +1,59 @@
+"""experiment=recipe and the checkpoint that validation chooses: the preset's settings, the one test pass on
+the best epoch's weights, and the refusal to choose on the test split."""
+
+import csv
+
+import pytest
+import torch
+
+from labtools.errors import UserError
+from mozart_lstm.train import run
+
+
+def read_rows(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_lab_keeps_rmsprop_at_a_constant_rate_and_no_regularisers(make_train_cfg):
+    model = make_train_cfg().model
+    assert (model.optim.name, model.optim.weight_decay, model.schedule.name) == ("rmsprop", 0.0, "constant")
+    assert (model.embedding_dropout, model.weight_drop, model.head_batchnorm) == (0.0, 0.0, True)
+    assert "best_checkpoint" not in make_train_cfg().callbacks
+
+
+def test_the_recipe_preset(compose_cfg):
+    cfg = compose_cfg("train", ["experiment=recipe"])
+    fast = compose_cfg("train", ["experiment=fast"])
+    for key in ("seq_len", "train_spacing", "batch_size", "eval_windows", "split_by"):
+        assert cfg.data[key] == fast.data[key], key
+    assert (cfg.model.objective, cfg.model.hidden_size) == ("all", 512)
+    assert list(cfg.data.split) == [0.8, 0.1, 0.1]
+    assert (cfg.model.optim.name, cfg.model.optim.weight_decay, cfg.model.lr) == ("adamw", 0.01, 0.002)
+    assert (cfg.model.schedule.name, cfg.model.schedule.warmup) == ("cosine", 0.05)
+    assert (cfg.model.embedding_dropout, cfg.model.weight_drop) == (0.1, 0.3)
+    assert (cfg.callbacks.early_stopping.monitor, cfg.callbacks.early_stopping.patience) == ("val/loss", 20)
+    assert cfg.callbacks.best_checkpoint.monitor == "val/loss" and "=" not in cfg.callbacks.best_checkpoint.filename
+    assert (cfg.trainer.max_epochs, cfg.trainer.max_time) == (80, "00:01:00:00")
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+def test_the_test_split_is_scored_once_on_the_epoch_validation_chose(make_train_cfg, tmp_path):
+    # lr 0.05 with weight-drop: a noisy validation loss, so the best epoch is often not the last
+    overrides = ["experiment=recipe", "trainer.max_epochs=3", "trainer.limit_train_batches=2", "model.lr=0.05"]
+    metrics = run(make_train_cfg(*overrides, "data.split=[0.6,0.2,0.2]", "trainer=cpu", "model.hidden_size=16"))
+    out = tmp_path / "run"
+    rows = read_rows(out / "metrics.csv")
+    assert [int(float(row["epoch"])) for row in rows] == [0, 1, 2]  # every epoch, after the test pass too
+    val_losses = [float(row["val/loss"]) for row in rows]
+    chosen = int(metrics["test/chosen_epoch"])
+    assert chosen == val_losses.index(min(val_losses))
+    best = torch.load(out / "checkpoints" / "best.ckpt", weights_only=True)
+    assert best["epoch"] == chosen and best["hyper_parameters"]["weight_drop"] == 0.3
+    assert {"test/loss", "test/acc", "val/loss"} <= metrics.keys()
+
+
+def test_choosing_needs_a_validation_split(make_train_cfg, tmp_path):
+    cfg = make_train_cfg("callbacks=[default,best_checkpoint]", f"data.archive={tmp_path / 'missing.tar.gz'}")
+    with pytest.raises(UserError, match=r"^callbacks.best_checkpoint monitors val/loss, which needs a validation"):
+        run(cfg)
