@@ -5,14 +5,26 @@ import csv
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from labtools.errors import UserError
-from mozart_lstm.train import run
+from mozart_lstm.models import read_checkpoint
+from mozart_lstm.train import instantiate, run
 
 
 def read_rows(path) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+def nll_on_test_split(cfg, path) -> float:
+    """The mean NLL over the whole test split of the network in a checkpoint."""
+    datamodule = instantiate(cfg.data, "data")
+    datamodule.setup("test")
+    network = read_checkpoint(path).build_network()
+    with torch.no_grad():
+        total = sum(F.nll_loss(network(x)[0], y, reduction="sum") for x, y in datamodule.test_dataloader())
+    return float(total) / len(datamodule.test_set)
 
 
 def test_the_lab_keeps_rmsprop_at_a_constant_rate_and_no_regularisers(make_train_cfg):
@@ -41,7 +53,8 @@ def test_the_recipe_preset(compose_cfg):
 def test_the_test_split_is_scored_once_on_the_epoch_validation_chose(make_train_cfg, tmp_path):
     # lr 0.05 with weight-drop: a noisy validation loss, so the best epoch is often not the last
     overrides = ["experiment=recipe", "trainer.max_epochs=3", "trainer.limit_train_batches=2", "model.lr=0.05"]
-    metrics = run(make_train_cfg(*overrides, "data.split=[0.6,0.2,0.2]", "trainer=cpu", "model.hidden_size=16"))
+    cfg = make_train_cfg(*overrides, "data.split=[0.6,0.2,0.2]", "trainer=cpu", "model.hidden_size=16")
+    metrics = run(cfg)
     out = tmp_path / "run"
     rows = read_rows(out / "metrics.csv")
     assert [int(float(row["epoch"])) for row in rows] == [0, 1, 2]  # every epoch, after the test pass too
@@ -51,6 +64,10 @@ def test_the_test_split_is_scored_once_on_the_epoch_validation_chose(make_train_
     best = torch.load(out / "checkpoints" / "best.ckpt", weights_only=True)
     assert best["epoch"] == chosen and best["hyper_parameters"]["weight_drop"] == 0.3
     assert {"test/loss", "test/acc", "val/loss"} <= metrics.keys()
+    checkpoints = out / "checkpoints"
+    losses = {name: nll_on_test_split(cfg, checkpoints / name) for name in ("best.ckpt", "last.ckpt")}
+    assert metrics["test/loss"] == pytest.approx(losses["best.ckpt"], rel=1e-5)
+    assert chosen == 2 or losses["last.ckpt"] != pytest.approx(losses["best.ckpt"], rel=1e-5)
 
 
 def test_choosing_needs_a_validation_split(make_train_cfg, tmp_path):
