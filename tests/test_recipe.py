@@ -74,3 +74,14 @@ def test_choosing_needs_a_validation_split(make_train_cfg, tmp_path):
     cfg = make_train_cfg("callbacks=[default,best_checkpoint]", f"data.archive={tmp_path / 'missing.tar.gz'}")
     with pytest.raises(UserError, match=r"^callbacks.best_checkpoint monitors val/loss, which needs a validation"):
         run(cfg)
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["model.optim.weight_decay=-1", "model.schedule.warmup=1.5", "model.weight_drop=1", "model.embedding_dropout=-0.1"],
+)
+def test_bad_values_fail_before_the_data_is_read(make_train_cfg, tmp_path, override):
+    cfg = make_train_cfg("experiment=recipe", override, f"data.archive={tmp_path / 'missing.tar.gz'}")
+    with pytest.raises(UserError, match=f"^{override}: must be") as err:
+        run(cfg)
+    assert "\n" not in str(err.value)
