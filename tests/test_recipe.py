@@ -85,3 +85,22 @@ def test_bad_values_fail_before_the_data_is_read(make_train_cfg, tmp_path, overr
     with pytest.raises(UserError, match=f"^{override}: must be") as err:
         run(cfg)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+@pytest.mark.parametrize("schedule", ["cosine", "one_cycle"])
+def test_a_scheduled_run_resumes_where_it_stopped_and_only_at_its_length(make_train_cfg, tmp_path, schedule):
+    tiny = ["experiment=recipe", f"model/schedule={schedule}", "trainer=cpu", "model.hidden_size=16"]
+    tiny += ["data.split=[0.6,0.2,0.2]", "trainer.limit_train_batches=2", "trainer.max_epochs=2"]
+    run(make_train_cfg(*tiny))
+    checkpoints = tmp_path / "run" / "checkpoints"
+    run(make_train_cfg(*tiny, f"ckpt_path={checkpoints / 'epoch_000.ckpt'}", out="resumed"))
+    whole, resumed = (
+        torch.load(path, weights_only=True)
+        for path in (checkpoints / "last.ckpt", tmp_path / "resumed" / "checkpoints" / "last.ckpt")
+    )
+    assert resumed["lr_schedulers"] == whole["lr_schedulers"] and resumed["schedule_steps"] == 4
+    with pytest.raises(
+        UserError, match=r"^ckpt_path: its model.schedule.name=.* planned over 4 optimizer steps, this run's over 6"
+    ):
+        run(make_train_cfg(*tiny, f"ckpt_path={checkpoints / 'last.ckpt'}", "trainer.max_epochs=3", out="longer"))

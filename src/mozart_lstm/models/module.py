@@ -9,7 +9,7 @@ from torchmetrics.classification import MulticlassAccuracy
 from labtools.checks import is_positive
 from labtools.errors import UserError
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
-from mozart_lstm.models.optimization import OptimizerConfig, ScheduleConfig
+from mozart_lstm.models.optimization import OptimizerConfig, ScheduleConfig, check_resumed_length
 from mozart_lstm.models.timed_accuracy import timed_accuracy
 
 
@@ -103,6 +103,8 @@ class MozartLitModule(pl.LightningModule):
         self.eval_name = eval_name
         self.test_name = test_name
         self.objective = objective
+        # the optimizer steps the learning-rate schedule runs over (None: constant), and a resumed run's plan
+        self.schedule_steps = self.resumed_schedule_steps = None
         self.net = MozartLSTM(config)
         self.criterion = nn.NLLLoss()
         self.train_metrics = SplitMetrics(len(vocab), top5=False)
@@ -166,11 +168,20 @@ class MozartLitModule(pl.LightningModule):
     def on_test_epoch_end(self):
         self._log_perplexity(self.test_metrics, self.test_name)
 
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["schedule_steps"] = self.schedule_steps
+
+    def on_load_checkpoint(self, checkpoint):
+        # called before configure_optimizers when a run resumes
+        self.resumed_schedule_steps = checkpoint.get("schedule_steps")
+
     def configure_optimizers(self):
         optimizer = OptimizerConfig(**(self.hparams.optim or {})).build(self.net.parameters(), self.hparams.lr)
         schedule = ScheduleConfig(**(self.hparams.schedule or {}))
         if schedule.name == "constant":
             return optimizer
         # from trainer.max_epochs (or max_steps), never from max_time: a schedule needs a realistic max_epochs
-        scheduler = schedule.build(optimizer, self.trainer.estimated_stepping_batches)
+        self.schedule_steps = self.trainer.estimated_stepping_batches
+        check_resumed_length(schedule, self.resumed_schedule_steps, self.schedule_steps)
+        scheduler = schedule.build(optimizer, self.schedule_steps)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -89,6 +89,16 @@ class ScheduleConfig:
         return lr_scheduler.SequentialLR(optimizer, [rise, cosine], milestones=[warmup_steps])
 
 
+def check_resumed_length(schedule: ScheduleConfig, planned, steps) -> None:
+    """A resumed schedule continues the state it saved, which holds its length: a run resumed with another
+    length would go past the end (one_cycle raises, cosine climbs again)."""
+    if planned is not None and planned != steps:
+        raise UserError(
+            f"ckpt_path: its model.schedule.name={schedule.name} was planned over {planned} optimizer steps, this "
+            f"run's over {steps}: resume with the same trainer.max_epochs (and trainer.limit_train_batches)"
+        )
+
+
 def _one_cycle_final_div(final_lr: float) -> float:
     # OneCycleLR ends at max_lr / (div_factor x final_div_factor), div_factor 25 being its starting point
     return 1e4 if not final_lr else 1 / (25 * final_lr)
