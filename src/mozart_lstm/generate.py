@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
 from labtools.errors import UserError
+from mozart_lstm.baselines.ngram import NGramComposer, check_order, fit_training_ngram
 from mozart_lstm.config import instantiate
 from mozart_lstm.data.timed_tokens import is_timed, token_gaps
 from mozart_lstm.generation.budget import check_fits, check_fits_on_device, token_bar
@@ -30,6 +31,7 @@ from mozart_lstm.models.precision import set_cudnn_tf32
 log = logging.getLogger(__name__)
 
 EXAMPLE = "python generate.py ckpt=outputs/train/<run>/checkpoints/last.ckpt"
+COMPOSERS = ("network", "ngram")
 
 
 # The flat keys of before (conf/generate.yaml keeps them as nulls, so that Hydra lets them through to us)
@@ -76,6 +78,10 @@ def check_config(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
         raise UserError(f"bpm={cfg.bpm!r}: must be a finite number > 0")
     if not is_seed(cfg.seed):
         raise UserError(f"seed={cfg.seed!r}: must be a whole number in [0, {MAX_SEED}]")
+    if cfg.composer not in COMPOSERS:
+        raise UserError(f"composer={cfg.composer!r}: must be one of {', '.join(COMPOSERS)}")
+    if cfg.ngram_order is not None:
+        check_order(cfg.ngram_order, "ngram_order")
     try:
         check_run(cfg.n_notes, cfg.mode)
     except ValueError as err:
@@ -139,6 +145,9 @@ def run(cfg: DictConfig) -> list[dict]:
     check_fits(cfg, seq_len, ckpt.rhythm, is_timed(vocab))
     check_fits_on_device(cfg, device, model, seq_len)
     datamodule = rebuild_data(ckpt)
+    if cfg.composer == "ngram":
+        model = NGramComposer(fit_training_ngram(datamodule, cfg.ngram_order))
+        log.info("composing with a %d-gram counted on the training split", model.ngram.order)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
         raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
     if rhythm.offset == "learned" and not is_timed(vocab):
@@ -182,7 +191,8 @@ def run(cfg: DictConfig) -> list[dict]:
         results.append({"tokens": tokens, "paths": written, "summary": summary})
 
     reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
-    settings = {"ckpt": str(cfg.ckpt), "n_notes": cfg.n_notes, "mode": cfg.mode, "seed": cfg.seed}
+    settings = {"ckpt": str(cfg.ckpt), "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": cfg.mode}
+    settings |= {"seed": cfg.seed}
     settings |= option_settings(sampler, rhythm)
     report = music_report([r["summary"] for r in results], reference, settings)
     write_report(cfg.paths.output_dir, report)

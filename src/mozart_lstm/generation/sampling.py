@@ -110,7 +110,7 @@ def generate_ids(
     (`sampling="temperature"`). `progress`, when given, wraps the iterable of steps (a tqdm bar).
     """
     check_run(n_notes, mode)
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device  # a model without weights (the n-gram): the CPU
     ids = torch.as_tensor(seed_ids, dtype=torch.long, device=device)
     if ids.ndim != 2 or ids.shape[1] == 0:
         raise ValueError(f"seed_ids must have shape (batch, seq) with seq >= 1, got {tuple(ids.shape)}")
