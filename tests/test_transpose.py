@@ -150,3 +150,19 @@ def test_training_with_transposition_draws_each_epoch(make_train_cfg, single_tor
     metrics = run(make_train_cfg("data.transpose=2", "trainer.max_epochs=2", "trainer.limit_train_batches=2"))
     assert metrics["train/loss"] > 0
     assert "baseline/ngram_acc" in metrics
+
+
+def test_a_loader_built_anew_each_epoch_still_moves_the_spaced_phase(make_datamodule):
+    """Under DDP, Lightning may not forward set_epoch to the spaced sampler: the epoch comes from the trainer."""
+    from types import SimpleNamespace
+
+    datamodule = make_datamodule(transpose=2, train_spacing=4, train_targets="all")
+    firsts = []
+    for epoch in range(4):
+        datamodule.trainer = SimpleNamespace(current_epoch=epoch, reload_dataloaders_every_n_epochs=1)
+        loader = datamodule.train_dataloader()
+        firsts.append(sorted(loader.sampler))
+    assert len({tuple(first) for first in firsts}) == 4  # four phases in a cycle of four epochs
+    datamodule.trainer = SimpleNamespace(current_epoch=0, reload_dataloaders_every_n_epochs=0)
+    with pytest.raises(UserError, match="reload_dataloaders_every_n_epochs=1"):
+        datamodule.train_dataloader()

@@ -221,7 +221,11 @@ class MidiDataModule(pl.LightningDataModule):
                 "data.transpose draws new shifts every epoch: the Trainer needs reload_dataloaders_every_n_epochs=1 "
                 "(train.py sets it)"
             )
-        return self._loader(self.train_set_for_epoch(self.trainer.current_epoch), train=True)
+        epoch = self.trainer.current_epoch
+        loader = self._loader(self.train_set_for_epoch(epoch), train=True)
+        if hasattr(loader.sampler, "set_epoch"):  # a loader built anew each epoch starts its sampler at epoch 0
+            loader.sampler.set_epoch(epoch)
+        return loader
 
     def val_dataloader(self):
         """The split evaluated every epoch: val with a 3-way split, else the test split (the lab's way);
