@@ -15,7 +15,7 @@ from labtools.errors import UserError
 from mozart_lstm import config
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
-from mozart_lstm.train_settings import check_model_fits, check_train_settings
+from mozart_lstm.train_settings import check_float32_range, check_model_fits, check_train_settings
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     )
 
     datamodule = instantiate(cfg.data, "data")
+    check_float32_range(cfg)  # last of the checks: each setting's own message says more
     datamodule.setup("fit")
     _check_same_vocab(resumed, datamodule.vocab.tokens)
     if datamodule.hparams.train_targets != make_model.keywords.get("objective", "last"):

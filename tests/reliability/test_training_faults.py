@@ -1,4 +1,4 @@
-"""Training under faults: a run killed mid-epoch, an output folder that cannot be written."""
+"""Training under faults: a run killed mid-epoch, an output folder that cannot be written, a loss that diverges."""
 
 import errno
 import os
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from labtools.errors import UserError
-from mozart_lstm.models import read_checkpoint
+from mozart_lstm.models import MozartLitModule, read_checkpoint
 from mozart_lstm.train import run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,6 +93,26 @@ def test_killed_mid_epoch_then_resumed_equals_an_uninterrupted_run(tmp_path, tin
     assert read_checkpoint(resumed / "checkpoints" / "last.ckpt").epoch == 1
     # every metric of every epoch, to the last printed digit
     assert (resumed / "metrics.csv").read_text() == (whole / "metrics.csv").read_text()
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+def test_a_loss_that_turns_nan_stops_the_run_and_keeps_the_last_finite_checkpoint(make_train_cfg, tmp_path, monkeypatch):
+    finite_loss = MozartLitModule.training_loss
+
+    def diverging_from_epoch_1(self, batch):
+        loss, *rest = finite_loss(self, batch)
+        return (loss * float("nan") if self.current_epoch >= 1 else loss), *rest
+
+    monkeypatch.setattr(MozartLitModule, "training_loss", diverging_from_epoch_1)
+    with pytest.raises(UserError) as caught:
+        run(make_train_cfg("trainer.max_epochs=3"))
+    checkpoints = tmp_path / "run" / "checkpoints"
+    message = str(caught.value)
+    assert "training diverged: " in message and " is nan in epoch 1; " in message and "model.lr=0.001" in message
+    assert f"the last finite checkpoint is {checkpoints / 'last.ckpt'}" in message and "\n" not in message
+    assert sorted(path.name for path in checkpoints.iterdir()) == ["epoch_000.ckpt", "lab_epoch_000.pt", "last.ckpt"]
+    weights = read_checkpoint(checkpoints / "last.ckpt").state_dict.values()
+    assert all(torch.isfinite(weight).all() for weight in weights if weight.is_floating_point())
 
 
 def test_output_dir_below_a_file_fails_before_training(make_train_cfg, tmp_path):
