@@ -96,7 +96,7 @@ def test_killed_mid_epoch_then_resumed_equals_an_uninterrupted_run(tmp_path, tin
 
 
 @pytest.mark.usefixtures("single_torch_thread")
-def test_a_loss_that_turns_nan_stops_the_run_and_keeps_the_last_finite_checkpoint(make_train_cfg, tmp_path, monkeypatch):
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_finite_checkpoint(make_train_cfg, tmp_path, monkeypatch):
     finite_loss = MozartLitModule.training_loss
 
     def diverging_from_epoch_1(self, batch):
