@@ -42,10 +42,12 @@ def edited_copy(lab_file, tmp_path, **changes) -> Path:
     return path
 
 
-def test_missing_ckpt_says_it_is_required_with_an_example(generate_error):
+def test_without_ckpt_or_a_trained_run_one_line_says_how_to_train_one(generate_error, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs" / "train" / "unfinished" / "checkpoints").mkdir(parents=True)
     message = generate_error()
-    assert "ckpt= is required" in message
-    assert "generate.py ckpt=" in message
+    assert message.startswith("no ckpt= given and no trained run in outputs/train/*/checkpoints/last.ckpt")
+    assert "`make train`" in message and "python train.py experiment=smoke" in message
 
 
 def test_a_path_that_does_not_exist_is_named(generate_error, tmp_path):
@@ -133,7 +135,7 @@ def test_unknown_option_is_a_hydra_error_naming_it(compose_cfg, lab_file):
 @pytest.mark.parametrize(
     "overrides, expected",
     [
-        ([], "ckpt= is required"),
+        ([], "no ckpt= given and no trained run in outputs/train/"),
         (["ckpt={text}"], "not a readable checkpoint"),
         (["ckpt={lab}", "n_notes=0"], "n_notes must be"),
         (["ckpt={lab}", "sampler.temperature=0"], "error: sampler.temperature=0: must be a finite number > 0"),
@@ -144,9 +146,10 @@ def test_command_line_errors_are_one_line_and_exit_2(lab_file, tmp_path, overrid
     text = tmp_path / "notes.txt"
     text.write_text("not a checkpoint\n")
     args = [arg.format(text=text, lab=lab_file) for arg in overrides]
-    cmd = [sys.executable, "generate.py", *args, f"hydra.run.dir={tmp_path / 'run'}"]
+    cmd = [sys.executable, str(REPO / "generate.py"), *args, f"hydra.run.dir={tmp_path / 'run'}"]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
+    # from an empty folder: without ckpt= the newest run below the working folder would be taken
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=240, env=env)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
