@@ -3,10 +3,8 @@
 import math
 import numbers
 
-import numpy
-
 MAX_SEED = 2**32 - 1  # numpy's seeds are unsigned 32-bit, and seed_everything seeds numpy too
-FLOAT32_MAX = float(numpy.finfo(numpy.float32).max)  # about 3.4e38
+FLOAT32_MAX = float.fromhex("0x1.fffffep+127")  # float32's largest finite value, about 3.4e38 (numpy's finfo)
 
 
 def is_number(value) -> bool:
