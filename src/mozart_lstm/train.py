@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from labtools.errors import UserError
 from mozart_lstm import config
+from mozart_lstm.cpu_fallback import cpu_fallback_notice
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
 from mozart_lstm.train_settings import check_float32_range, check_model_fits, check_train_settings
@@ -100,6 +101,8 @@ def _loggable_hparams(trainer, model, datamodule, cfg) -> dict:
 def run(cfg: DictConfig) -> dict[str, float]:
     check_train_settings(cfg)
     output_dir = check_output_dir(cfg.paths.output_dir)
+    if cfg.get("cpu_fallback"):
+        log.warning(cpu_fallback_notice(cfg, output_dir))
     make_model = _model_factory(cfg)
     ckpt_path = cfg.get("ckpt_path")
     resumed = _resume_checkpoint(ckpt_path)
