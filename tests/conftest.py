@@ -22,6 +22,13 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def corpus_cache(shared_data, tmp_path_factory) -> Path:
+    """The token cache and extraction folder (data/) of every test that reads the real corpus: music21 parses
+    each sonata once per session, in whichever test reads it first, and the other tests read the cache."""
+    return tmp_path_factory.mktemp("corpus_cache")
+
+
 def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20) -> Path:
     """A two-part piece: a melody of notes and a bass line of chords, in 8th notes."""
     from music21 import chord, instrument, note, stream
