@@ -1,9 +1,5 @@
 """generate.py's bad inputs: each ends with one line naming the path or key, exit code 2, no traceback."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +8,6 @@ from hydra.errors import ConfigCompositionException
 
 from labtools.errors import UserError
 from mozart_lstm.generate import run
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -132,26 +126,6 @@ def test_unknown_option_is_a_hydra_error_naming_it(compose_cfg, lab_file):
         compose_cfg("generate", [f"ckpt={lab_file}", "temprature=0.8"])
 
 
-# Runs generate.py as its own __main__ once per argument list, all in one interpreter: each case is a fresh Hydra
-# job, and the interpreter start and imports are paid once instead of once per case. Per case, stderr holds a
-# "=== case N" line, what generate.py wrote, then "=== exit CODE" (sys.exit's code, 0 when it returned).
-DRIVER = """
-import json, runpy, sys
-from hydra.core.global_hydra import GlobalHydra
-
-script, cases = sys.argv[1], json.loads(sys.argv[2])
-for number, args in enumerate(cases):
-    print(f"=== case {number}", file=sys.stderr, flush=True)
-    sys.argv = [script, *args]
-    GlobalHydra.instance().clear()
-    code = 0
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit as stop:
-        code = stop.code
-    print(f"=== exit {code}", file=sys.stderr, flush=True)
-"""
-
 CLI_CASES = [
     ([], "no ckpt= given and no trained run in outputs/train/"),
     (["ckpt={text}"], "not a readable checkpoint"),
@@ -162,23 +136,17 @@ CLI_CASES = [
 
 
 @pytest.mark.slow
-def test_command_line_errors_are_one_line_and_exit_2(lab_file, tmp_path):
+@pytest.mark.timeout(120 * len(CLI_CASES) + 120)  # the cases share one interpreter; the tiny model is trained first
+def test_command_line_errors_are_one_line_and_exit_2(command_line_cases, lab_file, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not a checkpoint\n")
-    driver = tmp_path / "driver.py"
-    driver.write_text(DRIVER)
     cases = [
         [arg.format(text=text, lab=lab_file) for arg in args] + [f"hydra.run.dir={tmp_path / f'run{number}'}"]
         for number, (args, _) in enumerate(CLI_CASES)
     ]
-    command = [sys.executable, str(driver), str(REPO / "generate.py"), json.dumps(cases)]
-    env = os.environ | {"OMP_NUM_THREADS": "1"}
     # from an empty folder: without ckpt= the newest run below the working folder would be taken
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=240, env=env)
-    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    printed = done.stderr.split("=== case ")[1:]
-    assert len(printed) == len(CLI_CASES), done.stderr
-    for (args, expected), output in zip(CLI_CASES, printed, strict=True):
-        lines = output.splitlines()
-        errors = [line for line in lines if line.startswith("error:")]
-        assert lines[-1] == "=== exit 2" and len(errors) == 1 and expected in errors[0], (args, output)
+    results = command_line_cases("generate.py", cases, cwd=tmp_path)
+    for (args, expected), (code, stderr) in zip(CLI_CASES, results, strict=True):
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        assert code == 2 and len(errors) == 1 and expected in errors[0], (args, stderr)
+        assert "Traceback" not in stderr
