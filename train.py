@@ -2,7 +2,7 @@
 
 python train.py                              the lab's full run (30 epochs, hidden 512, batch 128)
 python train.py experiment=smoke             end to end on a CPU in under a minute
-python train.py trainer=gpu trainer.precision=bf16-mixed
+python train.py trainer=gpu trainer.precision=16-mixed
 python train.py ckpt_path=outputs/train/<run>/checkpoints/last.ckpt    resume
 """
 

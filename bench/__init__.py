@@ -9,7 +9,8 @@ physics.py     FLOPs per training window, the machine's matmul peak and memory b
 profiling.py   where a cold parse spends its time
 report.py      results.json, results.md, the printed table
 run.py         run(cfg): all of it, in order
-gpu.sh         the GPU check: two epochs of experiment=lab at bf16-mixed
-gpu_report.py  results.md of a gpu.sh run
-timed_tokens.py  the evidence runs for timed tokens (README, "Timed tokens")
+gpu.sh         the one prepared GPU check (bench/gpu_check.py): precisions, resume, determinism, generation
+gpu_probes.py  its precision probe and argmax CPU-against-GPU probe
+gpu_check_report.py  its results.md and results.json
+timed_tokens.py  the evidence runs for timed tokens (docs/timed_tokens.md)
 """

@@ -4,6 +4,7 @@ import time
 
 import torch
 
+from mozart_lstm.callbacks.device_clock import device_time
 from mozart_lstm.models.network import NetworkConfig
 
 
@@ -23,16 +24,17 @@ def lstm_flops_per_window(network: NetworkConfig, seq_len: int) -> dict[str, int
     return {"lstm": lstm, "head": head, "forward": forward, "training": 3 * forward}
 
 
-def matmul_peak(dtype: torch.dtype, size: int, repeats: int) -> float:
-    """Best FLOP/s of `repeats` (size x size) @ (size x size) products, after one warm-up product."""
-    a = torch.randn(size, size).to(dtype)
-    b = torch.randn(size, size).to(dtype)
+def matmul_peak(dtype: torch.dtype, size: int, repeats: int, device: torch.device | str = "cpu") -> float:
+    """Best FLOP/s of `repeats` (size x size) @ (size x size) products on `device`, after one warm-up product."""
+    device = torch.device(device)
+    a = torch.randn(size, size).to(device, dtype)
+    b = torch.randn(size, size).to(device, dtype)
     torch.mm(a, b)
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = device_time(device)
         torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, device_time(device) - start)
     return 2 * size**3 / best
 
 

@@ -168,7 +168,7 @@ def _train_reason(report: dict) -> str:
         f"bfloat16 matmuls run at {peaks['bfloat16'] / G:.1f} GFLOP/s here against {peaks['float32'] / G:.1f} for "
         f"float32 ({m['cpu_capability']}: this CPU has no bfloat16 arithmetic), and the LSTM, nearly all the FLOPs, "
         "stays in float32 under CPU autocast. bf16-mixed cannot speed training up on this machine; the remaining "
-        "gain is Lightning against the plain loop at equal precision, i.e. none. On a GPU bf16 pays (bench/gpu.sh)."
+        "gain is Lightning against the plain loop at equal precision, i.e. none. On a GPU: docs/gpu.md, bench/gpu.sh."
     )
 
 

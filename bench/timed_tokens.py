@@ -1,4 +1,4 @@
-"""Evidence for timed tokens (README, "Timed tokens"): two runs of train.py that differ only in
+"""Evidence for timed tokens (docs/timed_tokens.md): two runs of train.py that differ only in
 data.tokenization, their pitch and timing accuracy, and the rhythm of the music each composes against Mozart's.
 
     python bench/timed_tokens.py PITCH_RUN TIMED_RUN [OUT]

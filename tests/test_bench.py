@@ -129,9 +129,8 @@ def test_interleave_alternates_the_variants():
     assert Runs([3.0, 1.0, 2.0]).median == 2.0
 
 
-def test_throughput_callback_feeds_the_gpu_report(make_train_cfg, single_torch_thread):
-    """What bench/gpu.sh runs, on a CPU: training with callbacks=[default,throughput], then its report."""
-    from bench.gpu_report import gpu_report
+def test_throughput_callback_writes_its_epochs(make_train_cfg, single_torch_thread):
+    """What bench/gpu.sh's training runs add, on a CPU: callbacks=[default,throughput]."""
     from mozart_lstm.train import run
 
     cfg = make_train_cfg(
@@ -145,17 +144,6 @@ def test_throughput_callback_feeds_the_gpu_report(make_train_cfg, single_torch_t
         assert e["timed_windows"] == (e["batches"] - 2) * cfg.data.batch_size
         assert e["windows_per_s"] == pytest.approx(e["timed_windows"] / e["train_s"])
         assert 0 < e["train_s"] < e["epoch_s"] and e["validation_s"] > 0
-    text = gpu_report(out)
-    assert (out / "results.md").read_text() == text
-    assert text.count("\n| 0 |") == text.count("\n| 1 |") == 1
-
-
-def test_gpu_report_names_a_missing_file(tmp_path):
-    from bench.gpu_report import gpu_report
-    from labtools.errors import UserError
-
-    with pytest.raises(UserError, match="throughput.json"):
-        gpu_report(tmp_path)
 
 
 def test_unigram_prior_sets_the_output_distribution():

@@ -71,7 +71,8 @@ def test_the_network_settings_are_stored_as_plain_values(trained):
     lab = torch.load(trained / "lab_epoch_001.pt", weights_only=True)["hparams"]
     for hparams in (lightning, lab):
         assert {key: hparams[key] for key in NETWORK.settings()} == NETWORK.settings() == {
-            "embedding_dim": 4, "hidden_size": 8, "num_layers": 2, "dropout": 0.3, "linear_sizes": [8]
+            "embedding_dim": 4, "hidden_size": 8, "num_layers": 2, "dropout": 0.3, "linear_sizes": [8],
+            "embedding_dropout": 0.0, "weight_drop": 0.0, "head_batchnorm": True,
         }  # fmt: skip
 
 

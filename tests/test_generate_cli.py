@@ -156,3 +156,26 @@ def test_the_sampler_and_rhythm_are_built_and_checked_once_per_run(generate_cfg,
         monkeypatch.setattr(settings, "__post_init__", counted(settings.__post_init__))
     run(generate_cfg("n_notes=12", "num_samples=3", "wav=false", "piano_roll=false", "sampler=temperature"))
     assert sorted(kind.__name__ for kind in checks) == ["Rhythm", "Sampler"]  # not per sample, not per step
+
+
+def test_the_ngram_composes_from_the_checkpoints_training_split(generate_cfg, tmp_path):
+    options = ["n_notes=30", "num_samples=2", "wav=false", "piano_roll=false", "reference_size=4"]
+    results = run(generate_cfg(*options, "composer=ngram", "ngram_order=3"))
+    report = json.loads((tmp_path / REPORT_NAME).read_text())
+    assert report["settings"]["composer"] == "ngram" and report["comparison"] is not None
+    network = run(generate_cfg(*options, out_dir=tmp_path / "network"))
+    assert [r["tokens"][:8] for r in results] == [r["tokens"][:8] for r in network]  # the same seed windows
+    assert [r["tokens"] for r in results] != [r["tokens"] for r in network]
+    stateful = run(generate_cfg(*options, "composer=ngram", "ngram_order=3", "mode=stateful", out_dir=tmp_path / "s"))
+    assert [r["tokens"] for r in stateful] == [r["tokens"] for r in results]  # its state is the last 2 tokens
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [("composer=markov", "composer='markov': must be one of network, ngram"), ("ngram_order=0", "ngram_order=0:")],
+)
+def test_bad_composer_settings_are_one_line(generate_cfg, override, fragment):
+    from labtools.errors import UserError
+
+    with pytest.raises(UserError, match=fragment):
+        run(generate_cfg(override))

@@ -113,6 +113,30 @@ def test_top_p_samples_only_from_the_nucleus():
     assert set(drawn.tolist()) == {1, 2}
 
 
+class NoFloatCumsum(torch.overrides.TorchFunctionMode):
+    """CUDA's rule under torch.use_deterministic_algorithms(True), on any device: a float cumsum raises."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in (torch.cumsum, torch.Tensor.cumsum) and args[0].is_floating_point():
+            raise RuntimeError("cumsum_cuda_kernel does not have a deterministic implementation")
+        return func(*args, **(kwargs or {}))
+
+
+def test_top_p_is_deterministic_safe():
+    """trainer.deterministic=true with a top-p audio sampler: sampling must not need a float cumsum."""
+    probs = torch.tensor([[0.05, 0.6, 0.3, 0.05], [0.45, 0.05, 0.05, 0.45]]).repeat(500, 1)
+    sampler = Sampler(sampling="temperature", top_p=0.8)
+    was = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        with NoFloatCumsum():
+            drawn = sampler.choose(probs.log(), probs.long()[:, :1], torch.Generator().manual_seed(0))
+    finally:
+        torch.use_deterministic_algorithms(was)
+    assert set(drawn[0::2].tolist()) == {1, 2}
+    assert set(drawn[1::2].tolist()) == {0, 3}  # the tied pair is the nucleus
+
+
 def test_stateful_first_prediction_equals_the_windowed_one(seed_tokens, predict):
     window = predict(seed_tokens, 1, mode="window")
     stateful = predict(seed_tokens, 1, mode="stateful")

@@ -131,3 +131,45 @@ def test_training_runs_at_both_precisions_on_cpu(fit, precision):
     assert math.isfinite(metrics["train/loss"]) and math.isfinite(metrics["test/loss"])
     assert any(not torch.equal(b, p) for b, p in zip(before, module.net.parameters(), strict=True))
     assert all(p.dtype == torch.float32 for p in module.net.parameters())  # mixed: weights stay fp32
+
+
+def test_a_nan_batch_loss_makes_the_epoch_mean_nan_without_a_warning(recwarn):
+    """A diverged run must show in train/loss: the mean keeps a NaN instead of dropping it with a warning."""
+    metrics = MozartLitModule(VOCAB, **TINY).train_metrics
+    log_probs, y = torch.zeros(2, len(VOCAB)), torch.tensor([0, 1])
+    metrics.update(torch.tensor(1.0), log_probs, y)
+    metrics.update(torch.tensor(float("nan")), log_probs, y)
+    assert math.isnan(metrics.loss.compute())
+    assert not recwarn.list
+
+
+def test_no_per_batch_argument_checks_in_the_metrics():
+    module = MozartLitModule(VOCAB, **TINY)
+    accuracies = [m.acc for m in (module.train_metrics, module.eval_metrics)] + [module.eval_metrics.acc_top5]
+    assert not any(accuracy.validate_args for accuracy in accuracies)
+
+
+def test_the_progress_bar_loss_is_read_as_often_as_the_logger_logs(quiet_trainer, monkeypatch):
+    """Logging a tensor to the progress bar reads it back to the host, which stalls a GPU: not every step."""
+    module = MozartLitModule(VOCAB, **TINY)
+    logged_at = []
+    log = module.log
+
+    def spy(name, value, *args, **kwargs):
+        if name == "loss":
+            logged_at.append(module.trainer.fit_loop.epoch_loop.batch_idx)
+        return log(name, value, *args, **kwargs)
+
+    monkeypatch.setattr(module, "log", spy)
+    trainer = quiet_trainer(max_epochs=1, log_every_n_steps=3, limit_val_batches=0)
+    trainer.fit(module, DataLoader(windows(64), batch_size=8, drop_last=True))
+    assert logged_at == [0, 3, 6]
+    assert "loss" in trainer.progress_bar_metrics
+
+
+def test_the_epoch_loss_weighs_each_batch_by_its_windows():
+    """A short last batch counts for its windows only, as the lab's mean over all windows does."""
+    metrics = MozartLitModule(VOCAB, **TINY).eval_metrics
+    metrics.update(torch.tensor(1.0), torch.zeros(3, len(VOCAB)), torch.zeros(3, dtype=torch.long))
+    metrics.update(torch.tensor(5.0), torch.zeros(1, len(VOCAB)), torch.zeros(1, dtype=torch.long))
+    assert float(metrics.loss.compute()) == pytest.approx((3 * 1.0 + 1 * 5.0) / 4)

@@ -123,6 +123,18 @@ def test_spacing_covers_every_training_window_once_per_cycle():
     assert list(sampler) == list(again)
 
 
+def test_each_pass_moves_to_the_next_epoch_when_nobody_calls_set_epoch():
+    """A DDP wrapper that does not forward set_epoch still gets a new phase every epoch."""
+    starts = torch.arange(40)
+    counting = SpacedEpochSampler(starts, spacing=4, seed=0)
+    passes = [list(counting) for _ in range(4)]
+    told = SpacedEpochSampler(starts, spacing=4, seed=0)
+    for epoch, drawn in enumerate(passes):
+        told.set_epoch(epoch)
+        assert drawn == list(told)
+    assert len({min(drawn) % 4 for drawn in passes}) == 4, "every phase once in the cycle"
+
+
 def test_a_spaced_loader_keeps_its_last_short_batch():
     ids, datasets = toy_split(split=(0.8, 0.2))
     loader = make_loader(datasets[0], batch_size=16, train=True, spacing=SEQ_LEN)

@@ -15,9 +15,10 @@ from omegaconf import DictConfig
 
 from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
 from labtools.errors import UserError
+from mozart_lstm.baselines.ngram import NGramComposer, check_order, fit_training_ngram
 from mozart_lstm.config import instantiate
 from mozart_lstm.data.timed_tokens import is_timed, token_gaps
-from mozart_lstm.generation.budget import check_fits, token_bar
+from mozart_lstm.generation.budget import check_fits, check_fits_on_device, token_bar
 from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import Rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
@@ -26,9 +27,13 @@ from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
 from mozart_lstm.generation.summary import format_report, music_report, write_report
 from mozart_lstm.generation.sweep import as_override
 from mozart_lstm.generation.synth import render, write_wav
+from mozart_lstm.models.precision import set_cudnn_tf32
 from mozart_lstm.newest_run import newest_checkpoint
 
 log = logging.getLogger(__name__)
+
+COMPOSERS = ("network", "ngram")
+
 
 # The flat keys of before (conf/generate.yaml keeps them as nulls, so that Hydra lets them through to us)
 MOVED = {"sampling": "sampler"} | {
@@ -72,6 +77,10 @@ def check_config(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
         raise UserError(f"bpm={cfg.bpm!r}: must be a finite number > 0")
     if not is_seed(cfg.seed):
         raise UserError(f"seed={cfg.seed!r}: must be a whole number in [0, {MAX_SEED}]")
+    if cfg.composer not in COMPOSERS:
+        raise UserError(f"composer={cfg.composer!r}: must be one of {', '.join(COMPOSERS)}")
+    if cfg.ngram_order is not None:
+        check_order(cfg.ngram_order, "ngram_order")
     try:
         check_run(cfg.n_notes, cfg.mode)
     except ValueError as err:
@@ -86,6 +95,9 @@ def pick_device(name: str) -> torch.device:
         raise UserError(f"device={name!r}: not a torch device (cpu, cuda, cuda:1, mps)") from err
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device={name!r}: no CUDA GPU is visible here; use device=cpu")
+    count = torch.cuda.device_count()
+    if device.type == "cuda" and device.index is not None and device.index >= count:
+        raise UserError(f"device={name!r}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
     return device
 
 
@@ -132,15 +144,20 @@ def run(cfg: DictConfig) -> list[dict]:
     """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
     sampler, rhythm = check_config(cfg)
     ckpt_path = chosen_checkpoint(cfg)
+    set_cudnn_tf32(cfg.cudnn_tf32)
     from mozart_lstm.models import read_checkpoint  # Lightning is slow to import: after the quick checks
 
     device = pick_device(cfg.device)
     ckpt = read_checkpoint(ckpt_path)
     model = ckpt.build_network()
     vocab = ckpt.vocab
-    check_fits(cfg, ckpt.data_settings.get("seq_len", 0), ckpt.rhythm, is_timed(vocab))
-    model.to(device)
+    seq_len = ckpt.data_settings.get("seq_len", 0)
+    check_fits(cfg, seq_len, ckpt.rhythm, is_timed(vocab))
+    check_fits_on_device(cfg, device, model, seq_len)
     datamodule = rebuild_data(ckpt)
+    if cfg.composer == "ngram":
+        model = NGramComposer(fit_training_ngram(datamodule, cfg.ngram_order))
+        log.info("composing with a %d-gram counted on the training split", model.ngram.order)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
         raise UserError(f"{ckpt_path}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
     if rhythm.offset == "learned" and not is_timed(vocab):
@@ -148,6 +165,8 @@ def run(cfg: DictConfig) -> list[dict]:
             f"{ckpt_path}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
         )
 
+    # only now: rebuilding the data may fork music21 parse workers, which must not inherit a CUDA context
+    model.to(device)
     test_set = datamodule.test_set
     generator = torch.Generator().manual_seed(cfg.seed)
     picks = torch.randint(len(test_set), (cfg.num_samples,), generator=generator)
@@ -182,7 +201,8 @@ def run(cfg: DictConfig) -> list[dict]:
         results.append({"tokens": tokens, "paths": written, "summary": summary})
 
     reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
-    settings = {"ckpt": ckpt_path, "n_notes": cfg.n_notes, "mode": cfg.mode, "seed": cfg.seed}
+    settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": cfg.mode}
+    settings |= {"seed": cfg.seed}
     settings |= option_settings(sampler, rhythm)
     report = music_report([r["summary"] for r in results], reference, settings)
     write_report(cfg.paths.output_dir, report)

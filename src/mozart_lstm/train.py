@@ -1,5 +1,6 @@
 """The training task: data module, model, callbacks and loggers from the config; fit, then test once when a
-validation split exists. `run(cfg)` returns the final metrics."""
+validation split exists, on the checkpoint val/loss chose when there is one. `run(cfg)` returns the final
+metrics."""
 
 import logging
 import os
@@ -9,13 +10,15 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 from lightning_fabric.utilities.exceptions import MisconfigurationException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import ModelCheckpoint
 
 from labtools.errors import UserError
 from mozart_lstm import config
 from mozart_lstm.cpu_fallback import cpu_fallback_notice
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
+from mozart_lstm.models.precision import set_cudnn_tf32
 from mozart_lstm.train_settings import check_float32_range, check_model_fits, check_train_settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,46 @@ def _check_same_vocab(saved, vocab: list[str]) -> None:
         )
 
 
+def check_best_checkpoint(cfg) -> None:
+    """A checkpoint chosen on held-out data must be chosen on the validation split, never on the test split."""
+    monitor = OmegaConf.select(cfg, "callbacks.best_checkpoint.monitor")
+    if monitor is not None and len(cfg.data.split) != 3:
+        raise UserError(
+            f"callbacks.best_checkpoint monitors {monitor}, which needs a validation split: set a 3-way "
+            "data.split, e.g. [0.8,0.1,0.1], or callbacks.best_checkpoint=null"
+        )
+
+
+def chosen_checkpoint(trainer: pl.Trainer) -> str | None:
+    """The best checkpoint by a val/ metric (callbacks.best_checkpoint), or None when no callback keeps one."""
+    for callback in trainer.checkpoint_callbacks:
+        if (
+            isinstance(callback, ModelCheckpoint)
+            and str(callback.monitor).startswith("val/")
+            and callback.best_model_path
+        ):
+            return callback.best_model_path
+    return None
+
+
+def score_test_split(trainer: pl.Trainer, model, datamodule, test_name: str) -> dict[str, float]:
+    """The one pass over the test split, on the chosen checkpoint's weights when there is one (else the last).
+
+    The weights are loaded here rather than through trainer.test(ckpt_path=...), which would also restore the
+    callbacks' states from that epoch: the curves would lose the epochs after it."""
+    chosen = chosen_checkpoint(trainer)
+    if chosen is not None:
+        saved = torch.load(chosen, map_location=model.device, weights_only=True)
+        model.load_state_dict(saved["state_dict"])
+    trainer.test(model, datamodule=datamodule)
+    metrics = final_metrics(trainer)  # test() starts a fresh set of callback metrics
+    if chosen is not None:
+        # 0-based, as the checkpoint files and metrics.csv count epochs
+        metrics[f"{test_name}/chosen_epoch"] = float(saved["epoch"])
+        log.info("Tested the checkpoint of epoch %d, chosen by validation loss: %s", saved["epoch"], chosen)
+    return metrics
+
+
 def final_metrics(trainer: pl.Trainer) -> dict[str, float]:
     # names without a "/" are progress-bar only
     return {key: float(value) for key, value in trainer.callback_metrics.items() if "/" in key}
@@ -100,6 +143,7 @@ def _loggable_hparams(trainer, model, datamodule, cfg) -> dict:
 
 def run(cfg: DictConfig) -> dict[str, float]:
     check_train_settings(cfg)
+    check_best_checkpoint(cfg)
     output_dir = check_output_dir(cfg.paths.output_dir)
     if cfg.get("cpu_fallback"):
         log.warning(cpu_fallback_notice(cfg, output_dir))
@@ -108,13 +152,16 @@ def run(cfg: DictConfig) -> dict[str, float]:
     resumed = _resume_checkpoint(ckpt_path)
     if cfg.get("torch_threads"):
         torch.set_num_threads(cfg.torch_threads)
+    set_cudnn_tf32(cfg.cudnn_tf32)
     pl.seed_everything(cfg.seed, workers=True)
 
     # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting fails at once
     callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_entries(cfg.get("logger"), "logger")
+    # data.transpose draws new shifts every epoch, in a training loader built anew each epoch
+    reload = {"reload_dataloaders_every_n_epochs": 1} if cfg.data.get("transpose") else {}
     trainer = instantiate(
-        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()], **reload
     )
 
     datamodule = instantiate(cfg.data, "data")
@@ -135,8 +182,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         raise UserError(f"trainer: {' '.join(str(err).split())}") from err
     metrics = final_metrics(trainer)
     if full_test is not None:
-        trainer.test(model, datamodule=datamodule)
-        metrics |= final_metrics(trainer)  # test() starts a fresh set of callback metrics
+        metrics |= score_test_split(trainer, model, datamodule, full_test)
     for logger in trainer.loggers:
         logger.log_hyperparams(hparams, metrics={f"final/{key}": value for key, value in metrics.items()})
         logger.save()

@@ -38,10 +38,6 @@ def _fraction(value) -> bool:
     return is_number(value) and 0 <= value <= 1
 
 
-def _whole_numbers(value) -> bool:
-    return isinstance(value, list) and all(is_whole(v) for v in value)
-
-
 def _count(value) -> bool:
     return is_whole(value, minimum=0)
 
@@ -72,7 +68,11 @@ RULES = {
     "data.num_parse_workers": (_optional_whole, "null (one per CPU core) or a whole number >= 1"),
     # callbacks whose classes leave their numbers unchecked
     "callbacks.curves.accuracy_goal": (_fraction, "a number in [0, 1]"),
-    "callbacks.baselines.contexts": (_whole_numbers, "a list of whole numbers >= 1, e.g. [10,100]"),
+    "callbacks.baselines.ngram_order": (
+        _optional_whole,
+        "null (chosen on the validation split) or a whole number >= 1",
+    ),
+    "callbacks.baselines.max_order": (is_whole, "a whole number >= 1"),
     "callbacks.throughput.skip_batches": (_count, "a whole number >= 0"),
     "callbacks.early_stopping.patience": (_count, "a whole number >= 0"),
     "callbacks.early_stopping.min_delta": (_finite, "a finite number"),

@@ -79,8 +79,11 @@ REFUSED = [
     ("model.objective=0", "model.objective=0: must be one of last, all"),
     # callbacks (several overrides in one row are separated by spaces)
     ("callbacks.curves.accuracy_goal=nan", "callbacks.curves.accuracy_goal=nan: must be a number in [0, 1]"),
-    ("callbacks.baselines.contexts=[0]", "callbacks.baselines.contexts=[0]: must be a list of whole numbers >= 1"),
-    ("callbacks.baselines.contexts=[1e300]", "callbacks.baselines.contexts=[1e+300]: must be a list of whole"),
+    ("callbacks.baselines.ngram_order=0", "callbacks.baselines.ngram_order=0: must be null (chosen on the val"),
+    ("callbacks.baselines.ngram_order=2.5", "callbacks.baselines.ngram_order=2.5: must be null"),
+    ("callbacks.baselines.max_order=0", "callbacks.baselines.max_order=0: must be a whole number >= 1"),
+    ("data.transpose=-1", "data.transpose=-1: must be a whole number of semitones >= 0"),
+    ("data.transpose=1.5", "data.transpose=1.5: must be a whole number of semitones >= 0"),
     ("callbacks=[default,throughput] callbacks.throughput.skip_batches=-1", "skip_batches=-1: must be a whole"),
     ("callbacks=[default,early_stopping] callbacks.early_stopping.patience=1.0", "patience=1.0: must be a whole"),
     ("callbacks=[default,early_stopping] callbacks.early_stopping.min_delta=inf", "min_delta=inf: must be a finite"),

@@ -1,9 +1,10 @@
 """A measured estimate of the epoch time after the first batches, and the way out for a slow CPU run."""
 
 import logging
-import time
 
 from pytorch_lightning.callbacks import Callback, Timer
+
+from mozart_lstm.callbacks.device_clock import device_time
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,11 @@ class EpochTimeEstimate(Callback):
         self._started = None
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        # the device's time: on a GPU the host's clock alone would time how fast the CPU queues the work
         if batch_idx == 0 and self.estimate_s is None:
-            self._started = time.perf_counter()
+            self._started = device_time(pl_module.device)
         elif batch_idx == self.measured_batches and self._started is not None:
-            per_batch = (time.perf_counter() - self._started) / self.measured_batches
+            per_batch = (device_time(pl_module.device) - self._started) / self.measured_batches
             self._report(trainer, pl_module, per_batch)
 
     def _report(self, trainer, pl_module, per_batch: float) -> None:
@@ -46,7 +48,7 @@ class EpochTimeEstimate(Callback):
         if slow_cpu and getattr(pl_module, "objective", "last") == "last":
             log.warning(
                 "This is a long run for a CPU. To train the same network on a CPU, use `%s` (every position of a "
-                "window scored, each label once per epoch); see 'Training on a CPU' in the README.",
+                "window scored, each label once per epoch); see docs/cpu_training.md.",
                 FAST_COMMAND,
             )
 

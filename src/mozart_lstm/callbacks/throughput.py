@@ -1,13 +1,12 @@
 """Epoch time and training windows per second, logged and written to `throughput.json` after every epoch."""
 
 import json
-import time
 from pathlib import Path
 
-import torch
 from pytorch_lightning.callbacks import Callback
 
 from labtools.fileio import atomic_write_text
+from mozart_lstm.callbacks.device_clock import device_time
 
 
 class Throughput(Callback):
@@ -18,6 +17,9 @@ class Throughput(Callback):
     selection, allocator growth) that say nothing about the steady rate. `epoch_s` is the whole epoch,
     validation included. Lightning's ThroughputMonitor reports per-step rates to a logger but writes no
     file and no epoch time, which is what a benchmark script reads.
+
+    On a GPU the clock is read after the device catches up, a stall, so only at the ends of intervals: the
+    timed batches end when their work is done, seen at the next hook (validation start, epoch end, fit end).
     """
 
     def __init__(self, output_dir=None, skip_batches: int = 1):
@@ -30,12 +32,14 @@ class Throughput(Callback):
         self._epoch_start = self._first = self._last = None
         self._batches = self._windows = 0
         self._validation_s = 0.0
+        self._batches_pending = False
 
-    @staticmethod
-    def _now(pl_module) -> float:
-        if pl_module.device.type == "cuda":
-            torch.cuda.synchronize(pl_module.device)  # kernels run asynchronously: wait for them
-        return time.perf_counter()
+    def _now(self, pl_module) -> float:
+        """The device's time; it closes the timed batches when some finished since they were last closed."""
+        now = device_time(pl_module.device)
+        if self._batches_pending:
+            self._last, self._batches_pending = now, False
+        return now
 
     def on_train_epoch_start(self, trainer, pl_module):
         self._reset()
@@ -49,7 +53,7 @@ class Throughput(Callback):
         self._batches += 1
         if self._first is not None:
             self._windows += len(batch[1])
-            self._last = self._now(pl_module)
+            self._batches_pending = True
 
     def on_validation_epoch_start(self, trainer, pl_module):
         self._validation_start = self._now(pl_module)
@@ -58,11 +62,15 @@ class Throughput(Callback):
         if not trainer.sanity_checking:
             self._validation_s += self._now(pl_module) - self._validation_start
 
+    def on_train_end(self, trainer, pl_module):
+        self._now(pl_module)  # a run stopped by max_steps within an epoch has no epoch end
+
     def on_train_epoch_end(self, trainer, pl_module):
+        epoch_end = self._now(pl_module)
         record = self.current()
         if record is None:
             return
-        record |= {"epoch": trainer.current_epoch, "epoch_s": self._now(pl_module) - self._epoch_start}
+        record |= {"epoch": trainer.current_epoch, "epoch_s": epoch_end - self._epoch_start}
         self.epochs.append(record)
         if trainer.loggers:
             pl_module.log("perf/windows_per_s", record["windows_per_s"])
@@ -71,7 +79,8 @@ class Throughput(Callback):
             atomic_write_text(self.path, json.dumps({"epochs": self.epochs}, indent=2) + "\n")
 
     def current(self) -> dict | None:
-        """The running epoch's figures so far; None until a batch past `skip_batches` has finished."""
+        """The figures of the batches timed so far; None until a batch past `skip_batches` has finished and a
+        hook has closed it."""
         if self._first is None or self._last is None:
             return None
         train_s = self._last - self._first

@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch
 
 from labtools.checks import is_whole
 from labtools.errors import UserError
@@ -12,6 +13,7 @@ from mozart_lstm.data.rhythm import rhythm_of
 from mozart_lstm.data.timed_tokens import TOKENIZATIONS
 from mozart_lstm.data.token_cache import DEFAULT_CACHE_DIR
 from mozart_lstm.data.tokenize import CHORD_ORDERS, load_pieces
+from mozart_lstm.data.transpose import PieceShifts, ShiftTable, allowed_shifts, check_transpose, shifted_tokens
 from mozart_lstm.data.windows import (
     SPLIT_BY,
     TARGETS,
@@ -19,7 +21,9 @@ from mozart_lstm.data.windows import (
     WindowDataset,
     held_out_targets,
     make_loader,
+    piece_bounds,
     split_windows,
+    training_runs,
     validate_split,
 )
 
@@ -34,7 +38,9 @@ class MidiDataModule(pl.LightningDataModule):
     Beyond the lab: `train_targets="all"` labels each training window with the next token at every position
     (held-out labels masked out, see `held_out_targets`); `train_spacing` draws every n-th training window per
     epoch (SpacedEpochSampler); `eval_windows` evaluates a fixed random subset of the held-out windows every
-    epoch, and the whole split goes through `test_dataloader` (as `test_full` with a 2-way split).
+    epoch, and the whole split goes through `test_dataloader` (as `test_full` with a 2-way split);
+    `transpose=K` shifts each training piece by a random allowed number of semitones in [-K, K], drawn anew each
+    epoch (see data/transpose.py): the Trainer must reload the training loader every epoch, as train.py has it.
     """
 
     def __init__(
@@ -58,6 +64,7 @@ class MidiDataModule(pl.LightningDataModule):
         train_spacing: int = 1,
         eval_windows: int | None = None,
         tokenization: str = "pitch",
+        transpose: int = 0,
     ):
         super().__init__()
         # Plain values only, so that checkpoints load with torch.load(weights_only=True); absolute paths,
@@ -69,10 +76,14 @@ class MidiDataModule(pl.LightningDataModule):
         _check_training_settings(train_targets, train_spacing, eval_windows)
         if tokenization not in TOKENIZATIONS:
             raise UserError(f"data.tokenization={tokenization!r} is not one of {', '.join(TOKENIZATIONS)}")
+        check_transpose(transpose)
         self.save_hyperparameters()
         self.vocab: Vocab | None = None
         self.rhythm: dict | None = None
         self.train_set = self.val_set = self.test_set = None
+        self._pieces: list[tuple[int, int]] = []  # each training piece's [start, end) in the token stream
+        self._shifts: PieceShifts | None = None
+        self._shift_table: ShiftTable | None = None
 
     @property
     def eval_name(self) -> str:
@@ -120,9 +131,14 @@ class MidiDataModule(pl.LightningDataModule):
         if len(self.vocab) < 2:
             raise UserError(f"The corpus has only {len(self.vocab)} distinct token(s): nothing to learn. Add files.")
         self.rhythm = rhythm_of(pieces)
-        datasets = split_windows(
-            self.vocab.encode(tokens), h.seq_len, h.split, h.seed, [len(p.tokens) for p in pieces], h.split_by
-        )
+        lengths = [len(p.tokens) for p in pieces]
+        datasets = split_windows(self.vocab.encode(tokens), h.seq_len, h.split, h.seed, lengths, h.split_by)
+        train_starts = datasets[0].starts
+        self._pieces = [
+            (lo, hi) for lo, hi in piece_bounds(lengths) if ((train_starts >= lo) & (train_starts < hi)).any()
+        ]
+        if h.transpose:
+            datasets = self._add_shifted_tokens(tokens, datasets)
         self.train_set, self.test_set = datasets[0], datasets[-1]
         self.val_set = datasets[1] if len(datasets) == 3 else None
         if h.train_targets == "all":
@@ -145,6 +161,49 @@ class MidiDataModule(pl.LightningDataModule):
         lengths = ", ".join(f"{n} {len(loader)}" for n, loader in zip(names, self._loaders(), strict=True))
         log.info("Loader lengths (batches): %s", lengths)
 
+    def _add_shifted_tokens(self, tokens, datasets) -> list[WindowDataset]:
+        """Widen the vocabulary by every token the shifted training pieces can produce; the same windows over
+        the stream re-encoded in it."""
+        h = self.hparams
+        training = [tokens[lo:hi] for lo, hi in self._pieces]
+        allowed = [allowed_shifts(piece, h.transpose) for piece in training]
+        widest = max(max(map(abs, shifts)) for shifts in allowed)
+        if widest < h.transpose:
+            raise UserError(
+                f"data.transpose={h.transpose}: no training piece can shift by more than {widest} semitones and "
+                f"stay on the piano (MIDI 21-108); use at most {widest}"
+            )
+        self.vocab = Vocab(tokens + sorted(shifted_tokens(training, h.transpose, h.chord_order)))
+        log.info("Transposition by up to %d semitones: %d distinct tokens", h.transpose, len(self.vocab))
+        ids = self.vocab.encode(tokens)
+        self._shift_table = ShiftTable(self.vocab.tokens, self.vocab.index, h.transpose, h.chord_order)
+        self._shifts = PieceShifts(self._pieces, allowed, len(ids), h.seed)
+        return [WindowDataset(ids, d.starts, h.seq_len) for d in datasets]
+
+    def held_out_sets(self) -> list[WindowDataset]:
+        return [s for s in (self.val_set, self.test_set) if s is not None]
+
+    def train_set_for_epoch(self, epoch: int) -> WindowDataset:
+        """The training windows of an epoch: with `transpose`, over the stream shifted by that epoch's draw."""
+        if self._shifts is None:
+            return self.train_set
+        ids = self._shift_table.apply(self.train_set.ids, self._shifts.per_position(epoch))
+        targets = held_out_targets(ids, self.held_out_sets()) if self.hparams.train_targets == "all" else None
+        return WindowDataset(ids, self.train_set.starts, self.hparams.seq_len, targets)
+
+    def ngram_sequences(self) -> list[torch.Tensor]:
+        """The training side as token runs for an n-gram: cut at piece ends and at every held-out label, so that
+        no n-gram holds one; with `transpose`, each run in every shift its piece allows."""
+        ids, h = self.train_set.ids, self.hparams
+        runs = training_runs(len(ids), self.train_set.starts, h.seq_len, self.held_out_sets(), self._pieces)
+        if self._shifts is None:
+            return [ids[lo:hi] for _, lo, hi in runs]
+        return [
+            self._shift_table.apply(ids[lo:hi], torch.full((hi - lo,), shift))
+            for piece, lo, hi in runs
+            for shift in self._shifts.allowed[piece]
+        ]
+
     def _loaders(self):
         sets = [s for s in (self.train_set, self.val_set, self.test_set) if s is not None]
         return [self._loader(sets[0], train=True)] + [self._loader(s, train=False) for s in sets[1:]]
@@ -155,7 +214,14 @@ class MidiDataModule(pl.LightningDataModule):
         return make_loader(dataset, batch_size, train, h.num_workers, h.train_spacing, h.seed)
 
     def train_dataloader(self):
-        return self._loader(self.train_set, train=True)
+        if self._shifts is None:
+            return self._loader(self.train_set, train=True)
+        if self.trainer is None or self.trainer.reload_dataloaders_every_n_epochs != 1:
+            raise UserError(
+                "data.transpose draws new shifts every epoch: the Trainer needs reload_dataloaders_every_n_epochs=1 "
+                "(train.py sets it)"
+            )
+        return self._loader(self.train_set_for_epoch(self.trainer.current_epoch), train=True)
 
     def val_dataloader(self):
         """The split evaluated every epoch: val with a 3-way split, else the test split (the lab's way);

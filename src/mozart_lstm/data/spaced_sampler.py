@@ -15,7 +15,12 @@ class SpacedEpochSampler(Sampler[int]):
     Within each cycle of `spacing` epochs the phases are a seeded permutation of 0..spacing-1, so every window
     is drawn once per cycle. Every epoch has the same length (Lightning counts the batches once): a phase one
     window short is topped up with one random window. The draws depend on (seed, epoch) only, so a run
-    resumed at an epoch boundary sees the same batches as an uninterrupted one. Lightning calls `set_epoch`.
+    resumed at an epoch boundary sees the same batches as an uninterrupted one.
+
+    Each pass also moves on to the next epoch by itself. Lightning calls `set_epoch` before every epoch, which
+    sets the true one (a resumed run's too); but under DDP it wraps this sampler in a DistributedSamplerWrapper,
+    and whether the wrapper forwards `set_epoch` depends on the Lightning release. Without the count every epoch
+    of such a run would repeat phase 0; with it each process counts alike, so the ranks still shard one list.
     """
 
     def __init__(self, starts: torch.Tensor, spacing: int, seed: int = 0):
@@ -38,8 +43,10 @@ class SpacedEpochSampler(Sampler[int]):
         return int(torch.randperm(self.spacing, generator=self._generator(0, cycle))[position])
 
     def __iter__(self):
-        generator = self._generator(1, self.epoch)
-        chosen = self.in_stream_order[self.phase(self.epoch) :: self.spacing]
+        epoch = self.epoch
+        self.epoch += 1
+        generator = self._generator(1, epoch)
+        chosen = self.in_stream_order[self.phase(epoch) :: self.spacing]
         if len(chosen) < len(self):
             extra = torch.randint(len(self.in_stream_order), (len(self) - len(chosen),), generator=generator)
             chosen = torch.cat([chosen, self.in_stream_order[extra]])

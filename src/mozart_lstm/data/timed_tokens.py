@@ -4,8 +4,9 @@
 Gaps are quarter lengths quantised to GAPS, the values music21's parse leaves in the lab's 20 sonatas (it
 quantises MIDI onsets to sixteenths and eighth-note triplets), each to the nearest value (a tie goes to the
 shorter one); a gap longer than 2 quarters is capped at 2. On the corpus, 99.68% of the gaps quantise exactly,
-the cap touches 147 of 114195, and the vocabulary grows from 1147 tokens to 2908 (see the README). The last
-event of a piece has no next event: its gap is its own duration, so a piece's last note still has a length.
+the cap touches 147 of 114195, and the vocabulary grows from 1147 tokens to 2908 (see docs/timed_tokens.md).
+The last event of a piece has no next event: its gap is its own duration, so a piece's last note still has a
+length.
 
 Timed tokens are derived from the cached tokens, offsets and durations: switching the tokenization never
 re-parses.

@@ -99,6 +99,28 @@ def held_out_targets(ids: torch.Tensor, held_out: Sequence[WindowDataset]) -> to
     return targets
 
 
+def training_runs(
+    length: int, train_starts: torch.Tensor, seq_len: int, held_out: Sequence[WindowDataset], pieces
+) -> list[tuple[int, int, int]]:
+    """(piece index, start, end) of each run of the stream that training windows cover, cut at the ends of the
+    `pieces` ([start, end) bounds) and at every held-out window's label: the training side, as a model that
+    counts n-grams across whole runs may see it without ever holding a held-out label."""
+    cover = torch.zeros(length + 1, dtype=torch.long)
+    cover.index_add_(0, train_starts, torch.ones_like(train_starts))
+    cover.index_add_(0, train_starts + seq_len + 1, -torch.ones_like(train_starts))
+    usable = cover.cumsum(0)[:length] > 0
+    for dataset in held_out:
+        usable[dataset.starts + dataset.seq_len] = False
+    runs = []
+    for piece, (lo, hi) in enumerate(pieces):
+        edges = torch.diff(
+            usable[lo:hi].int(), prepend=torch.zeros(1, dtype=torch.int), append=torch.zeros(1, dtype=torch.int)
+        )
+        starts, ends = torch.nonzero(edges == 1).flatten(), torch.nonzero(edges == -1).flatten()
+        runs += [(piece, lo + a, lo + b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return runs
+
+
 def collate_batch(batch):
     """The batch is already stacked by WindowDataset.__getitems__."""
     return batch
@@ -119,12 +141,17 @@ def validate_split(split) -> list[float]:
     return fractions
 
 
+def piece_bounds(piece_lengths: Sequence[int]) -> list[tuple[int, int]]:
+    """Each piece's [start, end) in the concatenated token stream."""
+    bounds = torch.tensor([0, *piece_lengths]).cumsum(0).tolist()
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
 def window_starts(piece_lengths: Sequence[int], seq_len: int, within_pieces: bool) -> list[torch.Tensor]:
     """Valid window starts, one tensor per piece; across the concatenated stream when not within_pieces."""
     if not within_pieces:
         return [torch.arange(sum(piece_lengths) - seq_len)]
-    bounds = torch.tensor([0, *piece_lengths]).cumsum(0).tolist()
-    return [torch.arange(lo, max(lo, hi - seq_len)) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    return [torch.arange(lo, max(lo, hi - seq_len)) for lo, hi in piece_bounds(piece_lengths)]
 
 
 def split_windows(

@@ -1,12 +1,15 @@
-"""Before a long generation: will what it holds fit in memory? While it runs: a progress bar.
+"""Before a long generation: will what it holds fit in memory, and on a GPU in its memory? While it runs: a
+progress bar.
 
 The estimate is a floor built from measured costs: music21 holds about 12 KB per note while it builds and
 writes a MIDI file (measured on 4000 tokens), the WAV is mixed in float64 and copied to float32, and the
-generated ids live as int64 (copied once per step) and then as Python lists.
+generated ids live as int64 (copied once per step) and then as Python lists. On a GPU the floor is counted
+from the arrays themselves: the weights, the ids, one step's LSTM activations and the sampler's float64 rows.
 """
 
 import contextlib
 
+import torch
 from tqdm import tqdm
 
 from labtools.errors import UserError
@@ -16,6 +19,8 @@ MIDI_BYTES_PER_TOKEN = 12_000
 ID_BYTES_PER_TOKEN = 2 * 8 + 44  # int64 twice (torch.cat), then a Python int and a list slot per token
 WAV_BYTES_PER_SAMPLE = 8 + 4
 SHOW_AFTER_S = 1.0  # quicker runs show no bar
+LSTM_FLOATS_PER_HIDDEN = 5  # four gates and the output, float32, per position and layer
+SAMPLER_FLOAT64_ROWS = 6  # log-probs, probabilities, sorted, fixed point, their sum, the kept mask
 
 
 def mean_gap(offset: str, offset_step: float, rhythm: dict | None, timed: bool) -> float:
@@ -49,6 +54,31 @@ def check_fits(cfg, seed_tokens: int, rhythm: dict | None, timed: bool) -> None:
             f"n_notes={cfg.n_notes} with num_samples={cfg.num_samples}: generating and writing them needs about "
             f"{format_bytes(needed)}, more than the {format_bytes(free)} free here; "
             "lower n_notes or num_samples" + (" (or set wav=false)" if cfg.wav else "")
+        )
+
+
+def device_bytes(model, num_samples: int, tokens: int, window: int) -> float:
+    """What generating holds on the model's device at a step's peak: weights, every sample's ids (twice, in
+    torch.cat), and one window's LSTM activations and sampling rows per sample."""
+    config = model.config
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    ids = 2 * 8 * float(num_samples) * tokens
+    lstm = 4 * LSTM_FLOATS_PER_HIDDEN * max(window, 1) * config.hidden_size * config.num_layers
+    sampling = 8 * SAMPLER_FLOAT64_ROWS * config.vocab_size
+    return weights + ids + float(num_samples) * (lstm + sampling)
+
+
+def check_fits_on_device(cfg, device: torch.device, model, window: int) -> None:
+    """One UserError naming num_samples when generating on a CUDA GPU needs more memory than it has free."""
+    if device.type != "cuda":
+        return
+    needed = device_bytes(model, cfg.num_samples, window + cfg.n_notes, window)
+    free, _ = torch.cuda.mem_get_info(device)
+    if needed > free:
+        raise UserError(
+            f"n_notes={cfg.n_notes} with num_samples={cfg.num_samples}: generating on {device} needs about "
+            f"{format_bytes(needed)} of GPU memory, more than the {format_bytes(free)} free there; "
+            "lower num_samples (or n_notes), or generate with device=cpu"
         )
 
 

@@ -19,6 +19,7 @@ from labtools.errors import check_fields
 
 MODES = ("window", "stateful")
 SAMPLINGS = ("argmax", "temperature")
+FIXED_POINT_UNITS = 2**52
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,12 @@ class Sampler:
             probs = torch.where(probs >= kth, probs, 0.0)
         if self.top_p is not None:
             sorted_probs, order = probs.sort(dim=1, descending=True)
-            mass_before = sorted_probs.cumsum(dim=1) - sorted_probs
-            keep_sorted = mass_before < self.top_p * sorted_probs.sum(dim=1, keepdim=True)
+            # in fixed point: CUDA has no deterministic float cumsum (it raises under
+            # torch.use_deterministic_algorithms, as trainer.deterministic=true sets), while an integer sum is
+            # exact in any order; 2**52 units keep float64's resolution and sum to well under int64's range
+            units = (sorted_probs * FIXED_POINT_UNITS).round().long()
+            mass_before = units.cumsum(dim=1) - units
+            keep_sorted = mass_before < self.top_p * units.sum(dim=1, keepdim=True)
             probs = torch.where(torch.zeros_like(keep_sorted).scatter_(1, order, keep_sorted), probs, 0.0)
         return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
@@ -105,7 +110,7 @@ def generate_ids(
     (`sampling="temperature"`). `progress`, when given, wraps the iterable of steps (a tqdm bar).
     """
     check_run(n_notes, mode)
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device  # a model without weights (the n-gram): the CPU
     ids = torch.as_tensor(seed_ids, dtype=torch.long, device=device)
     if ids.ndim != 2 or ids.shape[1] == 0:
         raise ValueError(f"seed_ids must have shape (batch, seq) with seq >= 1, got {tuple(ids.shape)}")

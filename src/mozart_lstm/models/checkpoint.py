@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from lightning_fabric.utilities.apply_func import move_data_to_device
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 from torch import nn
 
 from labtools.errors import UserError
 from labtools.fileio import atomic_path
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
+from mozart_lstm.models.optimization import OptimizerConfig
 
 NETWORK_PREFIX = "net."  # MozartLitModule keeps the network in `self.net`
 
@@ -30,7 +32,8 @@ class CheckpointData:
     state_dict: dict  # MozartLSTM weights
     vocab: list[str]
     lr: float
-    optimizer_state: dict | None  # RMSprop state_dict, None when the file has none
+    optimizer: OptimizerConfig  # the lab's RMSprop when the file does not say
+    optimizer_state: dict | None  # the optimizer's state_dict, None when the file has none
     data_settings: dict  # MidiDataModule keyword arguments; {} when the file does not say
     rhythm: dict | None  # the corpus's offset-gap and duration distributions, None when the file does not say
 
@@ -58,12 +61,15 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 def save_lab_checkpoint(path, *, epoch, module, optimizer, loss, data_settings, rhythm) -> Path:
     """The lab's dict, plus what a later `load_model` or generation run needs to rebuild the data.
 
-    "hparams" are the module's, the network's settings among them (NetworkConfig.settings(): plain values)."""
+    "hparams" are the module's, the network's settings among them (NetworkConfig.settings(): plain values).
+    The tensors are saved as CPU copies, so that the lab's own `torch.load(path)`, which has no map_location,
+    reads a file written on a GPU on a machine without one."""
     hparams = {key: value for key, value in module.hparams.items() if key != "vocab"}
+    cpu = torch.device("cpu")
     contents = {
         "epoch": epoch,
-        "model_state_dict": module.net.state_dict(),
-        "optimizer_state_dict": optimizer.state_dict(),
+        "model_state_dict": move_data_to_device(module.net.state_dict(), cpu),
+        "optimizer_state_dict": move_data_to_device(optimizer.state_dict(), cpu),
         "loss": loss,
         "vocab": list(module.vocab),
         "hparams": hparams,
@@ -113,6 +119,7 @@ def _from_lightning(path: Path, raw: dict) -> CheckpointData:
         state_dict=weights,
         vocab=vocab,
         lr=hp.get("lr", 1e-3),
+        optimizer=OptimizerConfig(**(hp.get("optim") or {})),
         optimizer_state=optimizers[0],
         data_settings=dict(raw.get("datamodule_hyper_parameters") or {}),
         rhythm=_datamodule_state(raw).get("rhythm"),
@@ -130,6 +137,7 @@ def _from_lab(path: Path, raw: dict) -> CheckpointData:
         state_dict=raw["model_state_dict"],
         vocab=vocab,
         lr=hp.get("lr", 1e-3),
+        optimizer=OptimizerConfig(**(hp.get("optim") or {})),
         optimizer_state=raw.get("optimizer_state_dict"),
         data_settings=dict(raw.get("data_settings") or {}),
         rhythm=raw.get("rhythm"),
@@ -162,9 +170,10 @@ def read_checkpoint(path) -> CheckpointData:
 def load_model(path):
     """The lab's helper: `(model, criterion, optimizer)` from either checkpoint kind.
 
-    `model` is a MozartLSTM in eval() mode on the CPU; `criterion` is NLLLoss; `optimizer` is RMSprop with its
-    state restored when the file holds one. For notebooks, `model` also carries `.vocab` (list of tokens,
-    index = class id), `.data_settings` (MidiDataModule keyword arguments) and `.rhythm`; nothing in this
+    `model` is a MozartLSTM in eval() mode on the CPU; `criterion` is NLLLoss; `optimizer` is the one trained
+    with (the lab's RMSprop unless model.optim said otherwise), its state restored when the file holds one. For
+    notebooks, `model` also carries `.vocab` (list of tokens, index = class id), `.data_settings` (MidiDataModule
+    keyword arguments) and `.rhythm`; nothing in this
     project reads them back: it takes them from `read_checkpoint(path)`, whose `build_network()` gives the model.
     """
     ckpt = read_checkpoint(path)
@@ -172,7 +181,7 @@ def load_model(path):
     model.vocab = ckpt.vocab
     model.data_settings = ckpt.data_settings
     model.rhythm = ckpt.rhythm
-    optimizer = torch.optim.RMSprop(model.parameters(), lr=ckpt.lr)
+    optimizer = ckpt.optimizer.build(model.parameters(), ckpt.lr)
     if ckpt.optimizer_state is not None:
         optimizer.load_state_dict(ckpt.optimizer_state)
     return model, nn.NLLLoss(), optimizer

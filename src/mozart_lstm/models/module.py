@@ -9,24 +9,33 @@ from torchmetrics.classification import MulticlassAccuracy
 from labtools.checks import is_positive
 from labtools.errors import UserError
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
+from mozart_lstm.models.optimization import OptimizerConfig, ScheduleConfig, check_resumed_length
 from mozart_lstm.models.timed_accuracy import timed_accuracy
 
 
 class SplitMetrics(nn.Module):
-    """Epoch aggregates of one split. torchmetrics syncs them across processes when computed."""
+    """Epoch aggregates of one split. torchmetrics syncs them across processes when computed.
+
+    Nothing here reads a value back to the host per batch (a GPU stall each step): the inputs are ours, so
+    torchmetrics' argument checks are off, and the mean's NaN check is off too, which also keeps a NaN loss in
+    the epoch's mean rather than dropping it (a diverged run must show as one).
+    """
 
     def __init__(self, num_classes: int, top5: bool, vocab: list[str] | None = None):
         super().__init__()
         # pitch_acc and timing_acc when the vocabulary is timed
         self.timed = None if vocab is None else timed_accuracy(vocab)
-        self.loss = MeanMetric()
-        self.acc = MulticlassAccuracy(num_classes, average="micro")
+        self.loss = MeanMetric(nan_strategy="disable")
+        self.acc = MulticlassAccuracy(num_classes, average="micro", validate_args=False)
         top_k = min(5, num_classes)
-        self.acc_top5 = MulticlassAccuracy(num_classes, top_k=top_k, average="micro") if top5 else None
+        top5_acc = MulticlassAccuracy(num_classes, top_k=top_k, average="micro", validate_args=False)
+        self.acc_top5 = top5_acc if top5 else None
 
     def update(self, loss: torch.Tensor, log_probs: torch.Tensor, y: torch.Tensor) -> dict:
         """Update with one batch; return the metric objects (Lightning computes and resets them per epoch)."""
-        self.loss.update(loss, weight=y.numel())
+        # the batch's mean once per window, not a weight: with its NaN check off MeanMetric replaces any weight by
+        # ones (torchmetrics 1.9), and a Python-number weight would be copied to the GPU, which waits for it
+        self.loss.update(loss.expand(y.numel()))
         self.acc.update(log_probs, y)
         logged = {"loss": self.loss, "acc": self.acc}
         if self.acc_top5 is not None:
@@ -40,8 +49,11 @@ class SplitMetrics(nn.Module):
 OBJECTIVES = ("last", "all")
 
 
-def check_model_settings(vocab_size: int = 1, /, lr=1e-3, objective="last", **network) -> NetworkConfig:
-    """Reject impossible model settings, naming the config key; return the network's.
+def check_model_settings(
+    vocab_size: int = 1, /, lr=1e-3, objective="last", optim=None, schedule=None, **network
+) -> NetworkConfig:
+    """Reject impossible model settings, naming the config key; return the network's. `optim` and `schedule`
+    are the model.optim and model.schedule groups as dicts (None: the lab's RMSprop at a constant lr).
 
     The train task calls it before the data is parsed, when the vocabulary size is not known yet: the default 1
     stands in for it there. Positional-only, so that a `model.vocab_size` key is refused as unknown.
@@ -51,11 +63,21 @@ def check_model_settings(vocab_size: int = 1, /, lr=1e-3, objective="last", **ne
         raise UserError(f"model.lr={lr!r}: must be a finite number > 0")
     if objective not in OBJECTIVES:
         raise UserError(f"model.objective={objective!r}: must be one of {', '.join(OBJECTIVES)}")
+    _check_group(OptimizerConfig, "model.optim", optim)
+    _check_group(ScheduleConfig, "model.schedule", schedule)
     return config
 
 
+def _check_group(kind, key: str, values: dict | None) -> None:
+    try:
+        kind(**(values or {}))
+    except TypeError as err:
+        raise UserError(f"{key}: {err}") from err
+
+
 class MozartLitModule(pl.LightningModule):
-    """NLL on the network's log-probabilities (= the lab's CrossEntropyLoss on LogSoftmax output), RMSprop.
+    """NLL on the network's log-probabilities (= the lab's CrossEntropyLoss on LogSoftmax output), RMSprop at
+    a constant `lr` unless `optim` and `schedule` (plain dicts, see models/optimization.py) say otherwise.
 
     `objective="last"` (the lab's) scores the next token after each window. `"all"` scores the next token at
     every position of a training window: its batches carry a (batch, seq) label row from the data module
@@ -68,11 +90,19 @@ class MozartLitModule(pl.LightningModule):
     """
 
     def __init__(
-        self, vocab: list[str], eval_name: str = "test", test_name: str = "test", lr=1e-3, objective="last", **network
+        self,
+        vocab: list[str],
+        eval_name: str = "test",
+        test_name: str = "test",
+        lr=1e-3,
+        objective="last",
+        optim: dict | None = None,
+        schedule: dict | None = None,
+        **network,
     ):
         """`network`: the fields of NetworkConfig but vocab_size (the vocabulary's length), as conf/model names them."""
         super().__init__()
-        config = check_model_settings(len(vocab), lr, objective, **network)
+        config = check_model_settings(len(vocab), lr, objective, optim, schedule, **network)
         # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams).
         self.save_hyperparameters(logger=False)
         # the network's defaults too, so that a checkpoint names the whole network (as plain values)
@@ -81,6 +111,8 @@ class MozartLitModule(pl.LightningModule):
         self.eval_name = eval_name
         self.test_name = test_name
         self.objective = objective
+        # the optimizer steps the learning-rate schedule runs over (None: constant), and a resumed run's plan
+        self.schedule_steps = self.resumed_schedule_steps = None
         self.net = MozartLSTM(config)
         self.criterion = nn.NLLLoss()
         self.train_metrics = SplitMetrics(len(vocab), top5=False)
@@ -124,8 +156,11 @@ class MozartLitModule(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         loss, log_probs, y = self.training_loss(batch)
         self._log_metrics(self.train_metrics, "train", loss, log_probs, y)
-        # the running batch loss, for the progress bar only
-        self.log("loss", loss.detach(), prog_bar=True, logger=False)
+        # the batch loss, for the progress bar only; read back to the host (a GPU stall) as often as the logger's
+        # (no trainer: a direct call, which Lightning's log ignores)
+        every = self._trainer.log_every_n_steps if self._trainer is not None else 1
+        if batch_idx % every == 0:
+            self.log("loss", loss.detach(), prog_bar=True, logger=False)
         return loss
 
     def validation_step(self, batch, batch_idx):
@@ -144,5 +179,20 @@ class MozartLitModule(pl.LightningModule):
     def on_test_epoch_end(self):
         self._log_perplexity(self.test_metrics, self.test_name)
 
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["schedule_steps"] = self.schedule_steps
+
+    def on_load_checkpoint(self, checkpoint):
+        # called before configure_optimizers when a run resumes
+        self.resumed_schedule_steps = checkpoint.get("schedule_steps")
+
     def configure_optimizers(self):
-        return torch.optim.RMSprop(self.net.parameters(), lr=self.hparams.lr)
+        optimizer = OptimizerConfig(**(self.hparams.optim or {})).build(self.net.parameters(), self.hparams.lr)
+        schedule = ScheduleConfig(**(self.hparams.schedule or {}))
+        if schedule.name == "constant":
+            return optimizer
+        # from trainer.max_epochs (or max_steps), never from max_time: a schedule needs a realistic max_epochs
+        self.schedule_steps = self.trainer.estimated_stepping_batches
+        check_resumed_length(schedule, self.resumed_schedule_steps, self.schedule_steps)
+        scheduler = schedule.build(optimizer, self.schedule_steps)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -9,6 +9,7 @@ from torch import nn
 
 from labtools.checks import is_number, is_whole
 from labtools.errors import UserError
+from mozart_lstm.models.precision import lstm_must_leave_autocast
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class NetworkConfig:
     num_layers: int = 3
     dropout: float = 0.3
     linear_sizes: tuple[int, ...] = (256,)
+    # AWD-LSTM's regularisers, off in the lab's network: whole token embeddings dropped (a dropped token is
+    # dropped wherever it occurs in the batch), and DropConnect on the LSTM's hidden-to-hidden weights
+    embedding_dropout: float = 0.0
+    weight_drop: float = 0.0
+    # the BatchNorm1d on the output logits, the lab's last layer
+    head_batchnorm: bool = True
 
     def __post_init__(self):
         sizes = self.linear_sizes
@@ -40,8 +47,12 @@ class NetworkConfig:
                 raise UserError(f"{key}={value!r}: must be a whole number >= 1")
         if not sizes:
             raise UserError("model.linear_sizes=[]: the lab's head needs a hidden Linear layer, e.g. [256]")
-        if not is_number(self.dropout) or not 0 <= self.dropout < 1:
-            raise UserError(f"model.dropout={self.dropout!r}: must be in [0, 1)")
+        for key in ("dropout", "embedding_dropout", "weight_drop"):
+            value = getattr(self, key)
+            if not is_number(value) or not 0 <= value < 1:
+                raise UserError(f"model.{key}={value!r}: must be in [0, 1)")
+        if not isinstance(self.head_batchnorm, bool):
+            raise UserError(f"model.head_batchnorm={self.head_batchnorm!r}: must be true or false")
 
     @classmethod
     def from_settings(cls, vocab_size: int, settings: dict) -> "NetworkConfig":
@@ -67,19 +78,70 @@ class NetworkConfig:
         return first + later + head
 
 
+class TokenDropEmbedding(nn.Embedding):
+    """nn.Embedding that, while training, drops whole vocabulary rows (AWD-LSTM's embedding dropout): one draw
+    per token per forward, scaled like nn.Dropout, so a dropped token is zero wherever it occurs in the batch."""
+
+    def __init__(self, *args, token_drop: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token_drop = token_drop
+
+    def forward(self, input):
+        if not self.training or not self.token_drop:
+            return super().forward(input)
+        keep = self.weight.new_empty(self.num_embeddings, 1).bernoulli_(1 - self.token_drop) / (1 - self.token_drop)
+        return F.embedding(input, self.weight * keep)
+
+
+class WeightDropLSTM(nn.LSTM):
+    """nn.LSTM with DropConnect on its hidden-to-hidden weights (`weight_hh_l*`) while training: a fresh mask
+    per forward, shared by every time step, so the fused kernel still runs the whole window. Without
+    `weight_drop`, or in eval(), it is nn.LSTM.
+
+    The dropped weights are handed to nn.LSTM through its list of flat weights, which its forward reads.
+    torch.func.functional_call would do the same but, on torch 2.13, leaves the dropped tensors in that list
+    afterwards, so that eval() would go on using the last training mask.
+    """
+
+    def __init__(self, *args, weight_drop: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weight_drop = weight_drop
+
+    def forward(self, input, hx=None):
+        if not self.training or not self.weight_drop:
+            return super().forward(input, hx)
+        weights = self._flat_weights
+        self._flat_weights = [
+            F.dropout(weight, self.weight_drop) if name.startswith("weight_hh") else weight
+            for name, weight in zip(self._flat_weights_names, weights, strict=True)
+        ]
+        try:
+            return super().forward(input, hx)
+        finally:
+            self._flat_weights = weights
+
+
 class MozartLSTM(nn.Module):
     """Predicts the next token's log-probabilities from a window of token ids.
 
     Every LSTM layer is followed by dropout: nn.LSTM applies `dropout` between layers only,
-    so the last layer gets an explicit Dropout. Each Linear is followed by a BatchNorm1d.
+    so the last layer gets an explicit Dropout. Each Linear is followed by a BatchNorm1d, and so are the
+    output logits unless `head_batchnorm` is off.
     """
 
     def __init__(self, config: NetworkConfig):
         super().__init__()
         self.config = config
         hidden, dropout, vocab_size = config.hidden_size, config.dropout, config.vocab_size
-        self.embedding = nn.Embedding(vocab_size, config.embedding_dim)
-        self.lstm = nn.LSTM(config.embedding_dim, hidden, config.num_layers, batch_first=True, dropout=dropout)
+        self.embedding = TokenDropEmbedding(vocab_size, config.embedding_dim, token_drop=config.embedding_dropout)
+        self.lstm = WeightDropLSTM(
+            config.embedding_dim,
+            hidden,
+            config.num_layers,
+            batch_first=True,
+            dropout=dropout,
+            weight_drop=config.weight_drop,
+        )
         self.lstm_dropout = nn.Dropout(dropout)
 
         blocks: list[nn.Module] = [nn.BatchNorm1d(hidden), nn.Dropout(dropout)]
@@ -87,7 +149,8 @@ class MozartLSTM(nn.Module):
         for size in config.linear_sizes:
             blocks += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.ReLU(), nn.Dropout(dropout)]
             width = size
-        blocks += [nn.Linear(width, vocab_size), nn.BatchNorm1d(vocab_size), nn.LogSoftmax(dim=1)]
+        logits_norm = [nn.BatchNorm1d(vocab_size)] if config.head_batchnorm else []
+        blocks += [nn.Linear(width, vocab_size), *logits_norm, nn.LogSoftmax(dim=1)]
         self.head = nn.Sequential(*blocks)
 
     def init_hidden(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -104,11 +167,11 @@ class MozartLSTM(nn.Module):
         if hidden is None:
             hidden = self.init_hidden(x.shape[0])
         embedded = self.embedding(x)
-        on_cpu = embedded.device.type == "cpu"
-        if on_cpu and torch.is_autocast_enabled("cpu"):
-            # oneDNN has no bfloat16 LSTM on CPUs without AVX-512 and raises; under CPU autocast
-            # (precision=bf16-mixed) the LSTM runs in float32 and the head in bfloat16.
-            with torch.autocast("cpu", enabled=False):
+        device_type = embedded.device.type
+        on_cpu = device_type == "cpu"
+        if lstm_must_leave_autocast(device_type):
+            # the precision policy (models/precision.py): float32 LSTM, the head under autocast
+            with torch.autocast(device_type, enabled=False):
                 out, hidden = self.lstm(embedded.float(), hidden)
         elif on_cpu and x.shape[1] == 1 and not self.training:
             out, hidden = self._one_step(embedded, hidden)

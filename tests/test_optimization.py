@@ -1,0 +1,116 @@
+"""model.optim and model.schedule: the lab's RMSprop by default, AdamW, the schedules as a Trainer steps them,
+their length from max_epochs, the checks, and load_model's optimizer."""
+
+import math
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from labtools.errors import UserError
+from mozart_lstm.models import MozartLitModule, load_model
+
+VOCAB = [f"T{i}" for i in range(12)]
+TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": [16]}
+BATCHES = 8  # per epoch
+
+
+def loader() -> DataLoader:
+    x = torch.randint(0, len(VOCAB), (BATCHES * 4, 8), generator=torch.Generator().manual_seed(0))
+    return DataLoader(TensorDataset(x, x[:, -1]), batch_size=4)
+
+
+class LearningRates(pl.Callback):
+    """The learning rate of every optimizer step, read before the step."""
+
+    def __init__(self):
+        self.rates = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.rates.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+
+def fit_rates(quiet_trainer, epochs: int = 4, **settings) -> list[float]:
+    rates = LearningRates()
+    trainer = quiet_trainer(max_epochs=epochs, callbacks=[rates], limit_val_batches=0)
+    trainer.fit(MozartLitModule(VOCAB, **TINY | settings), loader())
+    return rates.rates
+
+
+def test_the_defaults_are_the_labs_rmsprop_at_a_constant_rate(quiet_trainer):
+    module = MozartLitModule(VOCAB, **TINY)
+    optimizer = module.configure_optimizers()
+    assert type(optimizer) is torch.optim.RMSprop
+    assert optimizer.defaults == torch.optim.RMSprop(module.net.parameters(), lr=1e-3).defaults
+    assert fit_rates(quiet_trainer, epochs=2) == [1e-3] * 2 * BATCHES
+
+
+def test_adamw_takes_the_lr_and_weight_decay():
+    module = MozartLitModule(VOCAB, lr=0.004, optim={"name": "adamw", "weight_decay": 0.05}, **TINY)
+    optimizer = module.configure_optimizers()
+    assert type(optimizer) is torch.optim.AdamW
+    assert (optimizer.defaults["lr"], optimizer.defaults["weight_decay"]) == (0.004, 0.05)
+
+
+def test_warmup_then_cosine_per_optimizer_step(quiet_trainer):
+    schedule = {"name": "cosine", "warmup": 0.25, "final_lr": 0.1}
+    rates = fit_rates(quiet_trainer, lr=0.002, schedule=schedule)
+    warmup = BATCHES  # a quarter of 4 epochs
+    assert len(rates) == 4 * BATCHES
+    assert rates[0] == pytest.approx(0.002 / warmup) and rates[warmup] == pytest.approx(0.002)
+    assert all(a < b for a, b in zip(rates[:warmup], rates[1 : warmup + 1], strict=True))
+    assert all(a > b for a, b in zip(rates[warmup:], rates[warmup + 1 :], strict=False))
+    assert 0.0002 < rates[-1] < 0.0003  # nearly down to final_lr x lr, one step before the end
+
+
+def test_one_cycle_peaks_after_its_warmup(quiet_trainer):
+    rates = fit_rates(quiet_trainer, lr=0.002, optim={"name": "adamw"}, schedule={"name": "one_cycle", "warmup": 0.5})
+    peak = rates.index(max(rates))
+    assert rates[0] == pytest.approx(0.002 / 25) and max(rates) == pytest.approx(0.002)
+    assert abs(peak - 2 * BATCHES) <= 1 and rates[-1] < rates[0]
+
+
+def test_the_schedule_length_comes_from_max_epochs_not_max_time(quiet_trainer):
+    module = MozartLitModule(VOCAB, schedule={"name": "cosine", "warmup": 0.0}, **TINY)
+    trainer = quiet_trainer(max_epochs=3, max_time="00:01:00:00", limit_val_batches=0)
+    trainer.fit(module, loader())
+    assert trainer.lr_scheduler_configs[0].scheduler.T_max == 3 * BATCHES
+    assert trainer.lr_scheduler_configs[0].interval == "step"
+
+
+def test_a_schedule_without_max_epochs_is_one_line(quiet_trainer):
+    module = MozartLitModule(VOCAB, schedule={"name": "cosine"}, **TINY)
+    trainer = quiet_trainer(max_epochs=-1, max_time="00:00:00:05", limit_val_batches=0)
+    with pytest.raises(UserError, match=r"^model.schedule.name=cosine: .*trainer.max_epochs") as err:
+        trainer.fit(module, loader())
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"optim": {"name": "sgd"}}, "model.optim.name='sgd': must be one of rmsprop, adamw"),
+        ({"optim": {"weight_decay": -0.1}}, "model.optim.weight_decay=-0.1: must be a finite number >= 0"),
+        ({"optim": {"weight_decay": math.nan}}, "model.optim.weight_decay=nan: must be a finite number >= 0"),
+        ({"optim": {"momentum": 0.9}}, "model.optim: "),
+        ({"schedule": {"name": "linear"}}, "model.schedule.name='linear': must be one of constant, cosine, one_cycle"),
+        ({"schedule": {"warmup": 1.0}}, "model.schedule.warmup=1.0: must be a fraction of the steps in [0, 1)"),
+        ({"schedule": {"name": "one_cycle", "warmup": 0}}, "model.schedule.warmup=0: one_cycle needs a warmup"),
+        ({"schedule": {"final_lr": -1}}, "model.schedule.final_lr=-1: must be a fraction of model.lr in [0, 1)"),
+    ],
+)
+def test_bad_values_are_one_line_naming_the_key(settings, message):
+    with pytest.raises(UserError) as err:
+        MozartLitModule(VOCAB, **TINY | settings)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_load_model_rebuilds_the_optimizer_it_was_trained_with(quiet_trainer, tmp_path):
+    module = MozartLitModule(VOCAB, optim={"name": "adamw", "weight_decay": 0.02}, **TINY)
+    trainer = quiet_trainer(max_epochs=1, limit_val_batches=0)
+    trainer.fit(module, loader())
+    trainer.save_checkpoint(tmp_path / "adamw.ckpt", weights_only=False)
+    _, _, optimizer = load_model(tmp_path / "adamw.ckpt")
+    assert type(optimizer) is torch.optim.AdamW and optimizer.param_groups[0]["weight_decay"] == 0.02
+    assert optimizer.state_dict()["state"][0]["step"] == BATCHES
