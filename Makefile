@@ -6,8 +6,13 @@ STAMP := $(VENV)/.installed
 # The CPU build of torch lies on this kind of machine's disk; on a GPU machine pip's default build is used.
 TORCH_CPU ?= torch==2.13.0
 HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo yes)
+# `make train` without a CUDA GPU: the CPU recipe (an experiment preset) under a wall-clock limit (DD:HH:MM:SS)
+CPU_EXPERIMENT ?= fast
+CPU_MAX_TIME ?= 00:01:00:00
+# Whether the installed torch sees a CUDA GPU (nvidia-smi alone does not say that torch can use it)
+TORCH_HAS_CUDA = $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"
 
-.PHONY: help install train smoke generate inverse bench tensorboard test test-fast test-all lint clean
+.PHONY: help install train train-lab smoke generate inverse bench tensorboard test test-fast test-all lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,14 +29,18 @@ endif
 $(STAMP): pyproject.toml
 	$(MAKE) install
 
-train: $(STAMP)  ## the lab's full run: 20 sonatas, 30 epochs, hidden 512 (use a GPU)
+train: $(STAMP)  ## with a CUDA GPU the lab's run; without one the CPU recipe for at most an hour
+	@if $(TORCH_HAS_CUDA); then set -x; $(PY) train.py $(ARGS); \
+	else set -x; $(PY) train.py experiment=$(CPU_EXPERIMENT) trainer.max_time=$(CPU_MAX_TIME) cpu_fallback=true $(ARGS); fi
+
+train-lab: $(STAMP)  ## the lab's exact run on any machine: 20 sonatas, 30 epochs, hidden 512 (a GPU wanted)
 	$(PY) train.py $(ARGS)
 
 smoke: $(STAMP)  ## a tiny end-to-end training run, under a minute on a laptop CPU
 	$(PY) train.py experiment=smoke $(ARGS)
 
-generate: $(STAMP)  ## compose mozart.mid: make generate CKPT=outputs/train/.../checkpoints/last.ckpt
-	$(PY) generate.py ckpt=$(CKPT) $(ARGS)
+generate: $(STAMP)  ## compose mozart.mid with the newest run's checkpoint, or CKPT=outputs/train/<run>/checkpoints/last.ckpt
+	$(PY) generate.py $(if $(CKPT),ckpt=$(CKPT)) $(ARGS)
 
 inverse: $(STAMP)  ## the inverse-problem task
 	$(PY) inverse.py $(ARGS)

@@ -1,6 +1,8 @@
-"""Compose with a trained model: python generate.py ckpt=outputs/train/<run>/checkpoints/last.ckpt
+"""Compose with a trained model: python generate.py [ckpt=outputs/train/<run>/checkpoints/last.ckpt]
 
-Writes mozart.mid, mozart.wav and piano_roll.png into the run dir. Options: conf/generate.yaml.
+Without ckpt, the newest run's checkpoints/last.ckpt under outputs/train/.
+
+Writes mozart.mid, mozart.wav and mozart_piano_roll.png into the run dir (out= names them). Options: conf/generate.yaml.
 """
 
 import hydra

@@ -1,7 +1,12 @@
-"""Shared fixtures: MIDI files written by the tests, the shared corpus, and a tiny composed train config."""
+"""Shared fixtures: MIDI files written by the tests, the shared corpus, a tiny composed train config, and entry
+scripts run from the command line."""
 
 import contextlib
+import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,13 @@ def shared_data() -> Path:
     if not CORPUS.is_file():
         pytest.skip(f"the shared corpus is absent: {CORPUS}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def corpus_cache(shared_data, tmp_path_factory) -> Path:
+    """The token cache and extraction folder (data/) of every test that reads the real corpus: music21 parses
+    each sonata once per session, in whichever test reads it first, and the other tests read the cache."""
+    return tmp_path_factory.mktemp("corpus_cache")
 
 
 def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20) -> Path:
@@ -173,3 +185,48 @@ def make_train_cfg(tmp_path, midi_dir, token_cache_dir):
 def tiny_train_overrides(midi_dir, token_cache_dir):
     """tiny_train_overrides(out_dir): the tiny config as command-line overrides, for train.py in a subprocess."""
     return lambda out_dir: tiny_overrides(midi_dir, token_cache_dir, out_dir)
+
+
+# Runs an entry script as its own __main__ once per argument list, all in one interpreter: each case is a fresh
+# Hydra job, and the interpreter start and imports are paid once instead of once per case. Per case, stderr holds
+# a "=== case N" line, what the script wrote, then "=== exit CODE" (sys.exit's code, 0 when it returned).
+CLI_DRIVER = """
+import json, runpy, sys
+from hydra.core.global_hydra import GlobalHydra
+
+script, cases = sys.argv[1], json.loads(sys.argv[2])
+for number, args in enumerate(cases):
+    print(f"=== case {number}", file=sys.stderr, flush=True)
+    sys.argv = [script, *args]
+    GlobalHydra.instance().clear()
+    code = 0
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as stop:
+        code = stop.code
+    print(f"=== exit {code}", file=sys.stderr, flush=True)
+"""
+
+
+@pytest.fixture
+def command_line_cases(tmp_path):
+    """command_line_cases(script, cases, cwd): run `python script *args` for each argument list of `cases` in one
+    interpreter; returns, per case, (exit code, what it wrote to stderr)."""
+
+    def run_cases(script: str, cases: list[list[str]], cwd: Path) -> list[tuple[int, str]]:
+        driver = tmp_path / "command_line_cases.py"
+        driver.write_text(CLI_DRIVER)
+        command = [sys.executable, str(driver), str(REPO / script), json.dumps(cases)]
+        env = os.environ | {"OMP_NUM_THREADS": "1"}
+        timeout = 120 * len(cases)  # a test that uses this fixture needs a pytest timeout as long
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+        assert done.returncode == 0, done.stderr
+        printed = done.stderr.split("=== case ")[1:]
+        assert len(printed) == len(cases), done.stderr
+        results = []
+        for output in printed:
+            *lines, last = output.splitlines()
+            results.append((int(last.removeprefix("=== exit ")), "\n".join(lines[1:])))
+        return results
+
+    return run_cases

@@ -39,9 +39,8 @@ def test_chord_orders(order, expected):
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # the first order parses 20 files cold: quick on an idle machine, minutes on a busy one
 @pytest.mark.parametrize(("order", "distinct"), [("music21", 1147), ("sorted", 750), ("sorted_unique", 668)])
-def test_real_corpus_counts(shared_data, tmp_path_factory, order, distinct):
-    cache = tmp_path_factory.getbasetemp() / "corpus_cache"  # shared by the three orders' runs
-    pieces = load_pieces(shared_data / "mozart_sonatas.tar.gz", order, cache, data_dir=cache / "data")
+def test_real_corpus_counts(shared_data, corpus_cache, order, distinct):
+    pieces = load_pieces(shared_data / "mozart_sonatas.tar.gz", order, corpus_cache, data_dir=corpus_cache / "data")
     tokens = [t for p in pieces for t in p.tokens]
     assert len(pieces) == 20
     assert (len(tokens), len(set(tokens))) == (114215, distinct)

@@ -3,8 +3,10 @@
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,7 @@ def test_generate_writes_midi_wav_and_piano_roll(generate_cfg, tmp_path, capsys)
     assert paths == {
         "midi": tmp_path / "mozart.mid",
         "wav": tmp_path / "mozart.wav",
-        "piano_roll": tmp_path / "piano_roll.png",
+        "piano_roll": tmp_path / "mozart_piano_roll.png",
     }
     assert all(path.stat().st_size > 200 for path in paths.values())
     elements = list(converter.parse(paths["midi"]).flatten().notes)
@@ -85,7 +87,7 @@ def test_same_seed_same_files_other_seed_other_piece(generate_cfg, tmp_path):
 def test_several_samples_come_from_one_batch_with_their_own_files(generate_cfg, tmp_path):
     results = run(generate_cfg("n_notes=20", "num_samples=3", "wav=false", "mode=stateful"))
     assert [r["paths"]["midi"].name for r in results] == ["mozart_0.mid", "mozart_1.mid", "mozart_2.mid"]
-    assert [r["paths"]["piano_roll"].name for r in results] == [f"piano_roll_{i}.png" for i in range(3)]
+    assert [r["paths"]["piano_roll"].name for r in results] == [f"mozart_{i}_piano_roll.png" for i in range(3)]
     assert all("wav" not in r["paths"] for r in results)
     assert len({tuple(r["tokens"]) for r in results}) > 1  # three seed windows, drawn from the test split
 
@@ -95,6 +97,21 @@ def test_lab_format_checkpoint_composes_the_same_piece(generate_cfg, tiny_ckpt):
     from_lightning = run(generate_cfg("n_notes=20", "wav=false", "piano_roll=false"))[0]
     from_lab = run(generate_cfg("n_notes=20", "wav=false", "piano_roll=false", f"ckpt={lab_file}"))[0]
     assert from_lab["tokens"] == from_lightning["tokens"]
+
+
+def test_without_ckpt_the_newest_run_is_taken_and_named(compose_cfg, tiny_ckpt, tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    for name, age_s in [("a_newer", 100), ("b_older", 200)]:  # the name's order is the opposite of the age's
+        ckpt = tmp_path / "outputs" / "train" / name / "checkpoints" / "last.ckpt"
+        ckpt.parent.mkdir(parents=True)
+        shutil.copy(tiny_ckpt, ckpt)
+        os.utime(ckpt, (time.time() - age_s,) * 2)
+    (tmp_path / "outputs" / "train" / "c_unfinished" / "checkpoints").mkdir(parents=True)
+    with caplog.at_level(logging.INFO, logger="mozart_lstm.generate"):
+        run(compose_cfg("generate", [f"paths.output_dir={tmp_path}", "n_notes=5", "wav=false", "piano_roll=false"]))
+    newest = "outputs/train/a_newer/checkpoints/last.ckpt"
+    assert json.loads((tmp_path / REPORT_NAME).read_text())["settings"]["ckpt"] == newest
+    assert f"ckpt= not given: composing with the newest run's {newest}" in caplog.text
 
 
 @pytest.mark.slow

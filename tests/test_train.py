@@ -271,12 +271,14 @@ def test_ddp_spawn_on_two_cpu_processes_agrees_across_ranks(make_train_cfg, tmp_
     assert (tmp_path / "run" / "checkpoints" / "epoch_000.ckpt").is_file()
 
 
-@pytest.mark.slow  # music21 parses the sonata first
+@pytest.mark.slow  # music21 parses the sonata, unless an earlier test of the session did
 @pytest.mark.usefixtures("single_torch_thread")
-def test_loss_drops_on_one_real_sonata(make_train_cfg, shared_data, tmp_path):
+def test_loss_drops_on_one_real_sonata(make_train_cfg, shared_data, corpus_cache, tmp_path):
     run(
         make_train_cfg(
             f"data.archive={shared_data / 'mozart_sonatas.tar.gz'}",
+            f"data.cache_dir={corpus_cache}",
+            f"data.data_dir={corpus_cache / 'data'}",
             "data.max_files=1",
             "data.seq_len=32",
             "data.batch_size=32",
@@ -298,7 +300,7 @@ def test_loss_drops_on_one_real_sonata(make_train_cfg, shared_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_smoke_experiment_from_the_command_line(shared_data, token_cache_dir, tmp_path):
+def test_smoke_experiment_from_the_command_line(shared_data, corpus_cache, tmp_path):
     """The issue's "done when": python train.py experiment=smoke data.archive=... on a CPU."""
     run_dir = tmp_path / "smoke"
     command = [
@@ -306,7 +308,8 @@ def test_smoke_experiment_from_the_command_line(shared_data, token_cache_dir, tm
         "train.py",
         "experiment=smoke",
         f"data.archive={shared_data / 'mozart_sonatas.tar.gz'}",
-        f"data.cache_dir={token_cache_dir}",
+        f"data.cache_dir={corpus_cache}",
+        f"data.data_dir={corpus_cache / 'data'}",
         f"hydra.run.dir={run_dir}",
     ]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)

@@ -1,4 +1,5 @@
-"""`python generate.py ckpt=...`: compose with a trained model and write MIDI, WAV and a piano roll.
+"""`python generate.py [ckpt=...]`: compose with a trained model and write MIDI, WAV and a piano roll. Without
+ckpt, the newest run's checkpoints/last.ckpt under outputs/train/.
 
 The vocabulary, data settings and corpus rhythm come from the checkpoint; the test split is rebuilt
 from the saved data settings (the token cache makes that a read, not a re-parse) and the seed windows
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
 from labtools.errors import UserError
@@ -27,10 +28,10 @@ from mozart_lstm.generation.summary import format_report, music_report, write_re
 from mozart_lstm.generation.sweep import as_override
 from mozart_lstm.generation.synth import render, write_wav
 from mozart_lstm.models.precision import set_cudnn_tf32
+from mozart_lstm.newest_run import newest_checkpoint
 
 log = logging.getLogger(__name__)
 
-EXAMPLE = "python generate.py ckpt=outputs/train/<run>/checkpoints/last.ckpt"
 COMPOSERS = ("network", "ngram")
 
 
@@ -67,8 +68,6 @@ def check_config(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
     """Every option is checked before the checkpoint is read; each message names its key. Returns the built
     sampler and rhythm."""
     check_moved(cfg)
-    if OmegaConf.is_missing(cfg, "ckpt") or cfg.ckpt in (None, ""):
-        raise UserError(f"ckpt= is required: the checkpoint to compose with, e.g. {EXAMPLE}")
     for key in ("num_samples", "sample_rate"):
         if not is_whole(cfg[key]):
             raise UserError(f"{key}={cfg[key]!r}: must be a whole number >= 1")
@@ -121,24 +120,35 @@ def rebuild_data(ckpt):
 
 
 def output_paths(out: Path, index: int, count: int) -> dict[str, Path]:
-    """mozart.mid, mozart.wav, piano_roll.png; with several samples mozart_0.mid, piano_roll_0.png, ..."""
+    """mozart.mid, mozart.wav, mozart_piano_roll.png; with several samples mozart_0.mid, mozart_0_piano_roll.png,
+    ... Every name starts with out's, so two runs that write into one folder under other names keep their files."""
     suffix = f"_{index}" if count > 1 else ""
     stem = out.with_suffix("").name
     return {
         "midi": out.with_name(f"{stem}{suffix}{out.suffix or '.mid'}"),
         "wav": out.with_name(f"{stem}{suffix}.wav"),
-        "piano_roll": out.with_name(f"piano_roll{suffix}.png"),
+        "piano_roll": out.with_name(f"{stem}{suffix}_piano_roll.png"),
     }
+
+
+def chosen_checkpoint(cfg: DictConfig) -> str:
+    """cfg.ckpt, or when it is not given the newest training run's last.ckpt, said in the log."""
+    if cfg.ckpt not in (None, ""):
+        return str(cfg.ckpt)
+    newest = newest_checkpoint()
+    log.info("ckpt= not given: composing with the newest run's %s", newest)
+    return str(newest)
 
 
 def run(cfg: DictConfig) -> list[dict]:
     """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
     sampler, rhythm = check_config(cfg)
+    ckpt_path = chosen_checkpoint(cfg)
     set_cudnn_tf32(cfg.cudnn_tf32)
     from mozart_lstm.models import read_checkpoint  # Lightning is slow to import: after the quick checks
 
     device = pick_device(cfg.device)
-    ckpt = read_checkpoint(cfg.ckpt)
+    ckpt = read_checkpoint(ckpt_path)
     model = ckpt.build_network()
     vocab = ckpt.vocab
     seq_len = ckpt.data_settings.get("seq_len", 0)
@@ -149,10 +159,10 @@ def run(cfg: DictConfig) -> list[dict]:
         model = NGramComposer(fit_training_ngram(datamodule, cfg.ngram_order))
         log.info("composing with a %d-gram counted on the training split", model.ngram.order)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
-        raise UserError(f"{cfg.ckpt}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
+        raise UserError(f"{ckpt_path}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
     if rhythm.offset == "learned" and not is_timed(vocab):
         raise UserError(
-            f"{cfg.ckpt}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
+            f"{ckpt_path}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
         )
 
     # only now: rebuilding the data may fork music21 parse workers, which must not inherit a CUDA context
@@ -191,7 +201,7 @@ def run(cfg: DictConfig) -> list[dict]:
         results.append({"tokens": tokens, "paths": written, "summary": summary})
 
     reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
-    settings = {"ckpt": str(cfg.ckpt), "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": cfg.mode}
+    settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": cfg.mode}
     settings |= {"seed": cfg.seed}
     settings |= option_settings(sampler, rhythm)
     report = music_report([r["summary"] for r in results], reference, settings)

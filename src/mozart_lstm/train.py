@@ -15,10 +15,11 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 from labtools.errors import UserError
 from mozart_lstm import config
+from mozart_lstm.cpu_fallback import cpu_fallback_notice
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
 from mozart_lstm.models.precision import set_cudnn_tf32
-from mozart_lstm.train_settings import check_model_fits, check_train_settings
+from mozart_lstm.train_settings import check_float32_range, check_model_fits, check_train_settings
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
     check_train_settings(cfg)
     check_best_checkpoint(cfg)
     output_dir = check_output_dir(cfg.paths.output_dir)
+    if cfg.get("cpu_fallback"):
+        log.warning(cpu_fallback_notice(cfg, output_dir))
     make_model = _model_factory(cfg)
     ckpt_path = cfg.get("ckpt_path")
     resumed = _resume_checkpoint(ckpt_path)
@@ -162,6 +165,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     )
 
     datamodule = instantiate(cfg.data, "data")
+    check_float32_range(cfg)  # last of the checks: each setting's own message says more
     datamodule.setup("fit")
     _check_same_vocab(resumed, datamodule.vocab.tokens)
     if datamodule.hparams.train_targets != make_model.keywords.get("objective", "last"):

@@ -1,6 +1,6 @@
 """The training run's numeric settings, checked before anything is read or built: the top level, trainer.*,
-data.num_parse_workers, the callbacks' numbers, whether the network fits in memory, and whether a GPU asked for is
-there.
+data.num_parse_workers, the callbacks' numbers, whether the network fits in memory, whether a GPU asked for is
+there, and that every real number fits float32, the precision training computes in.
 
 The data and model groups check the rest in their constructors. Integer settings take integers only: 5.0 is
 refused with a message rather than silently truncated, because for Lightning's limit_*_batches 1.0 (all of an
@@ -12,7 +12,7 @@ import math
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
-from labtools.checks import MAX_SEED, is_number, is_seed, is_whole
+from labtools.checks import FLOAT32_MAX, MAX_SEED, fits_float32, is_number, is_seed, is_whole
 from labtools.errors import UserError
 from labtools.memory import available_bytes, format_bytes
 from mozart_lstm.models.network import NetworkConfig
@@ -125,3 +125,29 @@ def check_train_settings(cfg: DictConfig) -> None:
             hint = " (integers are written without a point)" if isinstance(value, float) and value.is_integer() else ""
             raise UserError(f"{key}={value!r}: must be {rule}{hint}")
     check_accelerator(OmegaConf.select(cfg, "trainer.accelerator"))
+
+
+def _floats(node, key: str):
+    """(dotted key, value) of every float in a plain container, list items as key[i]."""
+    if isinstance(node, float):
+        yield key, node
+    elif isinstance(node, dict):
+        for name, item in node.items():
+            yield from _floats(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _floats(item, f"{key}[{i}]")
+
+
+def check_float32_range(cfg: DictConfig) -> None:
+    """Refuse any finite float setting beyond float32's range, whichever key holds it. Called after every
+    setting's own check, whose message says more (an integer setting written as 1e300, say); nan and inf are
+    those checks' to refuse."""
+    settings = OmegaConf.to_container(cfg, resolve=False)
+    settings.pop("hydra", None)
+    for key, value in _floats(settings, ""):
+        if math.isfinite(value) and not fits_float32(value):
+            raise UserError(
+                f"{key}={value!r}: beyond float32's range (at most {FLOAT32_MAX:.1e} in size), the precision "
+                "training computes in; use a smaller value"
+            )

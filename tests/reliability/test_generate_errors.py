@@ -1,8 +1,5 @@
 """generate.py's bad inputs: each ends with one line naming the path or key, exit code 2, no traceback."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +8,6 @@ from hydra.errors import ConfigCompositionException
 
 from labtools.errors import UserError
 from mozart_lstm.generate import run
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -42,10 +37,12 @@ def edited_copy(lab_file, tmp_path, **changes) -> Path:
     return path
 
 
-def test_missing_ckpt_says_it_is_required_with_an_example(generate_error):
+def test_without_ckpt_or_a_trained_run_one_line_says_how_to_train_one(generate_error, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs" / "train" / "unfinished" / "checkpoints").mkdir(parents=True)
     message = generate_error()
-    assert "ckpt= is required" in message
-    assert "generate.py ckpt=" in message
+    assert message.startswith("no ckpt= given and no trained run in outputs/train/*/checkpoints/last.ckpt")
+    assert "`make train`" in message and "python train.py experiment=smoke" in message
 
 
 def test_a_path_that_does_not_exist_is_named(generate_error, tmp_path):
@@ -129,25 +126,27 @@ def test_unknown_option_is_a_hydra_error_naming_it(compose_cfg, lab_file):
         compose_cfg("generate", [f"ckpt={lab_file}", "temprature=0.8"])
 
 
+CLI_CASES = [
+    ([], "no ckpt= given and no trained run in outputs/train/"),
+    (["ckpt={text}"], "not a readable checkpoint"),
+    (["ckpt={lab}", "n_notes=0"], "n_notes must be"),
+    (["ckpt={lab}", "sampler.temperature=0"], "error: sampler.temperature=0: must be a finite number > 0"),
+    (["ckpt={lab}", "sampling=temperature", "top_p=0.9"], "error: sampling= has moved: use sampler=temperature"),
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "overrides, expected",
-    [
-        ([], "ckpt= is required"),
-        (["ckpt={text}"], "not a readable checkpoint"),
-        (["ckpt={lab}", "n_notes=0"], "n_notes must be"),
-        (["ckpt={lab}", "sampler.temperature=0"], "error: sampler.temperature=0: must be a finite number > 0"),
-        (["ckpt={lab}", "sampling=temperature", "top_p=0.9"], "error: sampling= has moved: use sampler=temperature"),
-    ],
-)
-def test_command_line_errors_are_one_line_and_exit_2(lab_file, tmp_path, overrides, expected):
+@pytest.mark.timeout(120 * len(CLI_CASES) + 120)  # the cases share one interpreter; the tiny model is trained first
+def test_command_line_errors_are_one_line_and_exit_2(command_line_cases, lab_file, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not a checkpoint\n")
-    args = [arg.format(text=text, lab=lab_file) for arg in overrides]
-    cmd = [sys.executable, "generate.py", *args, f"hydra.run.dir={tmp_path / 'run'}"]
-    env = os.environ | {"OMP_NUM_THREADS": "1"}
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=240, env=env)
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and expected in errors[0], done.stderr
+    cases = [
+        [arg.format(text=text, lab=lab_file) for arg in args] + [f"hydra.run.dir={tmp_path / f'run{number}'}"]
+        for number, (args, _) in enumerate(CLI_CASES)
+    ]
+    # from an empty folder: without ckpt= the newest run below the working folder would be taken
+    results = command_line_cases("generate.py", cases, cwd=tmp_path)
+    for (args, expected), (code, stderr) in zip(CLI_CASES, results, strict=True):
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        assert code == 2 and len(errors) == 1 and expected in errors[0], (args, stderr)
+        assert "Traceback" not in stderr

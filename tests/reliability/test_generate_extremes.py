@@ -1,10 +1,12 @@
-"""generate.py at the extremes: every numeric option (override -> exit code, message fragment), memory that
-cannot fit, the progress bar, and Ctrl-C.
+"""generate.py at the extremes: every numeric option (override -> exit code, message fragment), pieces too short
+to compare, runs that share an output folder, memory that cannot fit, the progress bar, and Ctrl-C.
 
 Exit code 2 is a UserError, printed by generate.py as one `error:` line; 0 is a finished run. Integer options
 refuse floats such as 5.0 (a one-line message); real ones take integers.
 """
 
+import json
+import logging
 import os
 import signal
 import subprocess
@@ -17,6 +19,7 @@ import pytest
 from labtools.errors import UserError, report_user_errors
 from mozart_lstm.generate import run
 from mozart_lstm.generation import budget, sampling
+from mozart_lstm.generation.summary import REPORT_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 HUGE_INT = 10**12
@@ -102,6 +105,32 @@ def test_legal_extremes_compose(generate_cfg, overrides):
     (result,) = run(generate_cfg(*QUIET, *overrides))
     assert len(result["tokens"]) == 8 + 5  # the tiny model's 8-token seed window and 5 generated
     assert result["paths"]["midi"].stat().st_size > 0
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+@pytest.mark.parametrize(("n_notes", "compared"), [(1, False), (2, True)])
+def test_pieces_too_short_to_compare_get_a_note_not_an_overlap(generate_cfg, tmp_path, caplog, n_notes, compared):
+    with caplog.at_level(logging.INFO, logger="mozart_lstm.generate"):
+        run(generate_cfg(*QUIET, f"n_notes={n_notes}", "num_samples=3"))
+    report = json.loads((tmp_path / REPORT_NAME).read_text())
+    [table] = [record.getMessage() for record in caplog.records if "beside Mozart" in record.getMessage()]
+    assert report["reference"]["pieces"] >= 2  # Mozart's side is there either way
+    assert (report["comparison"] is not None) == compared
+    assert ("overlap with Mozart: " in table) == compared
+    assert ("no set comparison: pieces of n_notes=1 token(s) are too short" in table) != compared
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+def test_two_runs_writing_into_one_folder_keep_their_own_files(compose_cfg, lab_file, tmp_path):
+    shared = tmp_path / "pieces"
+    written = {}
+    for name in ("first", "second"):
+        overrides = [f"ckpt={lab_file}", "n_notes=5", f"out={shared / name}.mid", f"paths.output_dir={tmp_path / name}"]
+        (result,) = run(compose_cfg("generate", overrides))
+        written[name] = {path.name for path in result["paths"].values()}
+    assert written == {name: {f"{name}.mid", f"{name}.wav", f"{name}_piano_roll.png"} for name in written}
+    assert {path.name for path in shared.iterdir()} == written["first"] | written["second"]
+    assert all((tmp_path / name / REPORT_NAME).is_file() for name in written)  # each run's report in its run dir
 
 
 @pytest.mark.usefixtures("single_torch_thread")

@@ -38,6 +38,7 @@ REFUSED = [
     ("trainer.gradient_clip_val=-1", "trainer.gradient_clip_val=-1: must be null or a finite number >= 0"),
     ("trainer.gradient_clip_val=nan", "trainer.gradient_clip_val=nan: must be null or a finite number"),
     ("trainer.gradient_clip_val=inf", "trainer.gradient_clip_val=inf: must be null or a finite number"),
+    ("trainer.gradient_clip_val=1e300", "trainer.gradient_clip_val=1e+300: beyond float32's range"),
     ("trainer.check_val_every_n_epoch=0", "trainer.check_val_every_n_epoch=0: must be a whole number >= 1"),
     ("trainer.log_every_n_steps=-1", "trainer.log_every_n_steps=-1: must be a whole number >= 1"),
     ("trainer.limit_train_batches=0", "trainer.limit_train_batches=0: must be a fraction in (0, 1]"),
@@ -73,6 +74,8 @@ REFUSED = [
     ("model.lr=0", "model.lr=0: must be a finite number > 0"),
     ("model.lr=inf", "model.lr=inf: must be a finite number > 0"),
     ("model.lr=nan", "model.lr=nan: must be"),
+    ("model.lr=1e300", "model.lr=1e+300: beyond float32's range (at most 3.4e+38 in size)"),
+    ("model.lr=3.5e38", "model.lr=3.5e+38: beyond float32's range"),
     ("model.objective=0", "model.objective=0: must be one of last, all"),
     # callbacks (several overrides in one row are separated by spaces)
     ("callbacks.curves.accuracy_goal=nan", "callbacks.curves.accuracy_goal=nan: must be a number in [0, 1]"),
@@ -84,6 +87,7 @@ REFUSED = [
     ("callbacks=[default,throughput] callbacks.throughput.skip_batches=-1", "skip_batches=-1: must be a whole"),
     ("callbacks=[default,early_stopping] callbacks.early_stopping.patience=1.0", "patience=1.0: must be a whole"),
     ("callbacks=[default,early_stopping] callbacks.early_stopping.min_delta=inf", "min_delta=inf: must be a finite"),
+    ("callbacks=[default,early_stopping] callbacks.early_stopping.min_delta=-1e39", "min_delta=-1e+39: beyond float32"),
     ("callbacks=[default,audio_samples] callbacks.audio_samples.every_n_epochs=0", "every_n_epochs=0: must be"),
     (
         "callbacks=[default,audio_samples] callbacks.audio_samples.sampler.temperature=0",
@@ -113,7 +117,8 @@ ANSWERED = [
     ([f"data.train_spacing={HUGE_INT}"], 2, f"data.train_spacing={HUGE_INT} leaves 1 of the"),
     (["model.objective=all", "data.train_spacing=70", f"data.eval_windows={HUGE_INT}"], 0, "test_full/acc"),
     (["model.objective=all", "data.train_spacing=8", "data.eval_windows=1"], 0, "test_full/acc"),
-    ([f"keep_last_checkpoints={HUGE_INT}", "trainer.gradient_clip_val=1e300", "model.lr=1e-300"], 0, "train/loss"),
+    ([f"keep_last_checkpoints={HUGE_INT}", "trainer.gradient_clip_val=3.4e38", "model.lr=1e-300"], 0, "train/loss"),
+    (["model.lr=3e38", "trainer.max_epochs=2"], 2, "training diverged: "),
     (["trainer.limit_train_batches=1", "trainer.limit_val_batches=1.0", "seed=4294967295"], 0, "train/loss"),
 ]
 

@@ -1,4 +1,4 @@
-"""Training under faults: a run killed mid-epoch, an output folder that cannot be written."""
+"""Training under faults: a run killed mid-epoch, an output folder that cannot be written, a loss that diverges."""
 
 import errno
 import os
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from labtools.errors import UserError
-from mozart_lstm.models import read_checkpoint
+from mozart_lstm.models import MozartLitModule, read_checkpoint
 from mozart_lstm.train import run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,6 +95,26 @@ def test_killed_mid_epoch_then_resumed_equals_an_uninterrupted_run(tmp_path, tin
     assert (resumed / "metrics.csv").read_text() == (whole / "metrics.csv").read_text()
 
 
+@pytest.mark.usefixtures("single_torch_thread")
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_finite_checkpoint(make_train_cfg, tmp_path, monkeypatch):
+    finite_loss = MozartLitModule.training_loss
+
+    def diverging_from_epoch_1(self, batch):
+        loss, *rest = finite_loss(self, batch)
+        return (loss * float("nan") if self.current_epoch >= 1 else loss), *rest
+
+    monkeypatch.setattr(MozartLitModule, "training_loss", diverging_from_epoch_1)
+    with pytest.raises(UserError) as caught:
+        run(make_train_cfg("trainer.max_epochs=3"))
+    checkpoints = tmp_path / "run" / "checkpoints"
+    message = str(caught.value)
+    assert "training diverged: " in message and " is nan in epoch 1; " in message and "model.lr=0.001" in message
+    assert f"the last finite checkpoint is {checkpoints / 'last.ckpt'}" in message and "\n" not in message
+    assert sorted(path.name for path in checkpoints.iterdir()) == ["epoch_000.ckpt", "lab_epoch_000.pt", "last.ckpt"]
+    weights = read_checkpoint(checkpoints / "last.ckpt").state_dict.values()
+    assert all(torch.isfinite(weight).all() for weight in weights if weight.is_floating_point())
+
+
 def test_output_dir_below_a_file_fails_before_training(make_train_cfg, tmp_path):
     (tmp_path / "a_file").write_text("")
     cfg = make_train_cfg(f"data.archive={tmp_path / 'missing.tar.gz'}", out="a_file/run")
@@ -121,22 +141,12 @@ def test_full_disk_fails_before_training(make_train_cfg, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_unwritable_output_dir_on_the_command_line(tmp_path):
+def test_unwritable_output_dir_on_the_command_line(command_line_cases, tmp_path):
     (tmp_path / "a_file").write_text("")
     bad = tmp_path / "a_file" / "run"
-    ok_run_dir = tmp_path / "hydra"
+    cases = [[f"paths.output_dir={bad}", f"hydra.run.dir={tmp_path / 'hydra'}"], [f"hydra.run.dir={bad}"]]
+    ours, hydras = command_line_cases("train.py", cases, cwd=REPO)
     # paths.output_dir: our check, one line and exit code 2
-    result = subprocess.run(
-        [sys.executable, "train.py", f"paths.output_dir={bad}", f"hydra.run.dir={ok_run_dir}"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2 and f"error: {bad}: cannot write" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert ours[0] == 2 and f"error: {bad}: cannot write" in ours[1] and "Traceback" not in ours[1]
     # hydra.run.dir: Hydra makes that folder before our code runs and reports it itself
-    result = subprocess.run(
-        [sys.executable, "train.py", f"hydra.run.dir={bad}"], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode != 0 and str(bad) in result.stderr
+    assert hydras[0] != 0 and str(bad) in hydras[1]

@@ -13,6 +13,7 @@ __all__, __getattr__ = lazy_exports(
         "checkpoint_size": ("CheckpointSize",),
         "epoch_estimate": ("EpochTimeEstimate",),
         "lab_checkpoint": ("LabCheckpoint",),
+        "non_finite_loss": ("NonFiniteLossStop",),
         "rng_state": ("RandomStateCheckpoint",),
         "throughput": ("Throughput",),
         "curves": ("TrainingCurves",),

@@ -2,7 +2,7 @@
 
 import logging
 
-from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.callbacks import Callback, Timer
 
 from mozart_lstm.callbacks.device_clock import device_time
 
@@ -43,6 +43,7 @@ class EpochTimeEstimate(Callback):
         message += "included), the remaining %d epoch(s) about %.1f h."
         minutes = self.estimate_s / 60
         log.info(message, per_batch, batches, minutes, epochs_left, epochs_left * self.estimate_s / 3600)
+        self._report_time_limit(trainer)
         slow_cpu = pl_module.device.type == "cpu" and minutes > self.slow_epoch_minutes
         if slow_cpu and getattr(pl_module, "objective", "last") == "last":
             log.warning(
@@ -50,3 +51,13 @@ class EpochTimeEstimate(Callback):
                 "window scored, each label once per epoch); see docs/cpu_training.md.",
                 FAST_COMMAND,
             )
+
+    def _report_time_limit(self, trainer) -> None:
+        """With trainer.max_time, how many more epochs its limit leaves time for."""
+        timer = next((callback for callback in trainer.callbacks if isinstance(callback, Timer)), None)
+        remaining = timer.time_remaining() if timer is not None else None
+        if remaining is not None:
+            log.info(
+                "The time limit (trainer.max_time) leaves %.1f min: about %d more epoch(s) of training.",
+                remaining / 60, remaining // self.estimate_s,
+            )  # fmt: skip

@@ -83,6 +83,10 @@ FEATURES = (
     ),
 )
 COMPARED = tuple(f.name for f in FEATURES if f.compared)
+# Pieces shorter than this get no set comparison: mean_interval and repeated are steps between neighbouring
+# tokens, and a single token has none, so every piece would carry the same stand-in 0 for them and the
+# pitch features of one chord; the densities would compare placeholders.
+MIN_COMPARED_TOKENS = 2
 
 
 def ngrams(tokens: Sequence, n: int = NGRAM) -> set[tuple]:

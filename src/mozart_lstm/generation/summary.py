@@ -13,18 +13,24 @@ from music21 import pitch
 
 from labtools.fileio import atomic_write_text
 from mozart_lstm.generation.compare import compare_sets, spread
-from mozart_lstm.generation.features import COMPARED, FEATURES, PITCH_CLASS_NAMES
+from mozart_lstm.generation.features import COMPARED, FEATURES, MIN_COMPARED_TOKENS, PITCH_CLASS_NAMES
 
 REPORT_NAME = "music_report.json"
 
 
+def too_short(settings: dict) -> bool:
+    return settings.get("n_notes", MIN_COMPARED_TOKENS) < MIN_COMPARED_TOKENS
+
+
 def music_report(samples: Sequence[dict], reference: Sequence[dict], settings: dict) -> dict:
-    """`samples` and `reference` are `piece_features` dicts; `settings` says how the samples were made."""
+    """`samples` and `reference` are `piece_features` dicts; `settings` says how the samples were made (their
+    n_notes, when known, decides whether they are long enough to compare)."""
+    comparable = len(reference) >= 2 and not too_short(settings)
     return {
         "settings": settings,
         "samples": list(samples),
         "reference": {"pieces": len(reference), "spread": spread(reference)} if reference else None,
-        "comparison": compare_sets(samples, reference) if len(reference) >= 2 else None,
+        "comparison": compare_sets(samples, reference) if comparable else None,
     }
 
 
@@ -77,6 +83,11 @@ def format_report(report: dict) -> str:
 
 def closeness_line(report: dict) -> str:
     comparison, reference = report["comparison"], report["reference"]
+    if too_short(report["settings"]):
+        return (
+            f"no set comparison: pieces of n_notes={report['settings']['n_notes']} token(s) are too short; "
+            f"mean interval and repeated are steps between neighbouring tokens: n_notes >= {MIN_COMPARED_TOKENS}"
+        )
     if comparison is None:
         found = reference["pieces"] if reference else 0
         return (
