@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_CPU ?= torch==2.13.0
 HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo yes)
 # `make train` without a CUDA GPU: the CPU recipe (an experiment preset) under a wall-clock limit (DD:HH:MM:SS)
-CPU_EXPERIMENT ?= fast
+CPU_EXPERIMENT ?= recipe
 CPU_MAX_TIME ?= 00:01:00:00
 # Whether the installed torch sees a CUDA GPU (nvidia-smi alone does not say that torch can use it)
 TORCH_HAS_CUDA = $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"

@@ -33,7 +33,7 @@ def make(tmp_path, target: str, cuda: bool, *variables: str) -> list[str]:
     ("cuda", "variables", "expected"),
     [
         (True, [], "train.py"),
-        (False, [], "train.py experiment=fast trainer.max_time=00:01:00:00 cpu_fallback=true"),
+        (False, [], "train.py experiment=recipe trainer.max_time=00:01:00:00 cpu_fallback=true"),
         (
             False,
             ["CPU_EXPERIMENT=smoke", "ARGS=seed=3"],

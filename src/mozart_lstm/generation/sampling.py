@@ -76,7 +76,8 @@ class Sampler:
             # exact in any order; 2**52 units keep float64's resolution and sum to well under int64's range
             units = (sorted_probs * FIXED_POINT_UNITS).round().long()
             mass_before = units.cumsum(dim=1) - units
-            keep_sorted = mass_before < self.top_p * units.sum(dim=1, keepdim=True)
+            # float64: a long tensor times a Python float is float32, where top_p=1e-300 would round to 0
+            keep_sorted = mass_before < self.top_p * units.sum(dim=1, keepdim=True).double()
             probs = torch.where(torch.zeros_like(keep_sorted).scatter_(1, order, keep_sorted), probs, 0.0)
         return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
