@@ -108,7 +108,7 @@ def check_accelerator(accelerator) -> None:
     if kinds and not any(kind.is_available() for kind in kinds):
         raise UserError(
             f"trainer.accelerator={accelerator}: no such GPU is visible here; train on the CPU with trainer=cpu "
-            "(experiment=fast is the CPU preset)"
+            "(experiment=recipe is the CPU recipe)"
         )
 
 

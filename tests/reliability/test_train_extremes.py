@@ -162,5 +162,5 @@ def test_a_gpu_accelerator_is_refused_before_the_data_only_where_none_is_visible
         run(cfg)
     assert str(caught.value) == (
         f"trainer.accelerator={accelerator}: no such GPU is visible here; train on the CPU with trainer=cpu "
-        "(experiment=fast is the CPU preset)"
+        "(experiment=recipe is the CPU recipe)"
     )

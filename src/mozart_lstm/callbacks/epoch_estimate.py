@@ -8,14 +8,14 @@ from mozart_lstm.callbacks.device_clock import device_time
 
 log = logging.getLogger(__name__)
 
-FAST_COMMAND = "python train.py experiment=fast"
+CPU_RECIPE_COMMAND = "python train.py experiment=recipe"
 
 
 class EpochTimeEstimate(Callback):
     """Times training batches 1..`measured_batches` (batch 0 pays one-off costs) and logs the epoch and run time.
 
     A newcomer who starts the lab's full run on a CPU learns within a minute that an epoch takes hours; when the
-    estimate exceeds `slow_epoch_minutes` on a CPU with the lab's objective, the log names the CPU preset.
+    estimate exceeds `slow_epoch_minutes` on a CPU with the lab's objective, the log names the CPU recipe.
     """
 
     def __init__(self, measured_batches: int = 3, slow_epoch_minutes: float = 10.0):
@@ -47,9 +47,10 @@ class EpochTimeEstimate(Callback):
         slow_cpu = pl_module.device.type == "cpu" and minutes > self.slow_epoch_minutes
         if slow_cpu and getattr(pl_module, "objective", "last") == "last":
             log.warning(
-                "This is a long run for a CPU. To train the same network on a CPU, use `%s` (every position of a "
-                "window scored, each label once per epoch); see docs/cpu_training.md.",
-                FAST_COMMAND,
+                "This is a long run for a CPU. For a network trained on a CPU, use `%s` (every position of a "
+                "window scored, each label once per epoch, and the settings that beat a smoothed n-gram on held-out "
+                "sonatas); see docs/recipe.md.",
+                CPU_RECIPE_COMMAND,
             )
 
     def _report_time_limit(self, trainer) -> None:
