@@ -72,19 +72,31 @@ def token_cache_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("token_cache")
 
 
+# a model and data small enough that an epoch takes a second on a CPU
+TINY_SIZES = [
+    "data.seq_len=8",
+    "data.batch_size=4",
+    "data.eval_batch_size=16",
+    "data.num_parse_workers=1",
+    "model.embedding_dim=8",
+    "model.hidden_size=16",
+    "model.linear_sizes=[16]",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_sizes() -> list[str]:
+    """TINY_SIZES, for tests that build their own command lines."""
+    return list(TINY_SIZES)
+
+
 def tiny_overrides(midi_dir, cache_dir, out_dir) -> list[str]:
-    """A model and data small enough that an epoch takes a second on a CPU."""
+    """The tiny sizes on the test MIDI files, outputs in out_dir."""
     return [
         f"data.archive={midi_dir}",
         f"data.cache_dir={cache_dir}",
         f"data.data_dir={out_dir}/data",
-        "data.seq_len=8",
-        "data.batch_size=4",
-        "data.eval_batch_size=16",
-        "data.num_parse_workers=1",
-        "model.embedding_dim=8",
-        "model.hidden_size=16",
-        "model.linear_sizes=[16]",
+        *TINY_SIZES,
         "trainer=cpu",
         "trainer.max_epochs=1",
         f"paths.output_dir={out_dir}",

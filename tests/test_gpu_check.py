@@ -36,20 +36,14 @@ def gpu_sh(*args, **env) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # nine commands, each paying its imports: 2-10 min at loads of 6-8
-def test_every_check_passes_on_the_cpu_at_tiny_sizes(midi_dir, token_cache_dir, tmp_path):
+def test_every_check_passes_on_the_cpu_at_tiny_sizes(midi_dir, token_cache_dir, tmp_path, tiny_sizes):
     out = tmp_path / "check"
     tiny = {"GPU_CHECK_EPOCHS": "2", "GPU_CHECK_BATCHES": "3", "GPU_CHECK_VAL_BATCHES": "2"}
     tiny |= {"GPU_CHECK_SKIP_BATCHES": "1", "GPU_CHECK_NOTES": "8"}
     overrides = [
         f"data.cache_dir={token_cache_dir}",
         f"data.data_dir={tmp_path}/data",
-        "data.seq_len=8",
-        "data.batch_size=4",
-        "data.eval_batch_size=16",
-        "data.num_parse_workers=1",
-        "model.embedding_dim=8",
-        "model.hidden_size=16",
-        "model.linear_sizes=[16]",
+        *tiny_sizes,
         "callbacks.audio_samples.n_notes=8",
         "callbacks.audio_samples.num_samples=1",
         "callbacks.audio_samples.reference_size=2",
