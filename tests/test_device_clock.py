@@ -56,7 +56,7 @@ def test_throughput_closes_a_run_stopped_within_an_epoch(synchronized):
 def test_the_epoch_estimate_times_the_gpus_work(synchronized):
     """Two waits: without them it would time how fast the CPU queues the kernels."""
     estimate = EpochTimeEstimate(measured_batches=3)
-    trainer = SimpleNamespace(num_training_batches=10, max_epochs=2, current_epoch=0)
+    trainer = SimpleNamespace(num_training_batches=10, max_epochs=2, current_epoch=0, callbacks=[])
     estimate.on_train_epoch_start(trainer, GPU_MODULE)
     for batch_idx in range(8):
         estimate.on_train_batch_end(trainer, GPU_MODULE, None, BATCH, batch_idx)
