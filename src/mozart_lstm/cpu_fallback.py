@@ -16,7 +16,8 @@ def cpu_fallback_notice(cfg: DictConfig, output_dir: Path) -> str:
         [
             f"No CUDA GPU here, so `make train` runs the CPU recipe experiment={recipe}, stopped at "
             f"trainer.max_time={cfg.trainer.max_time} (DD:HH:MM:SS):",
-            "  the lab's 30 epochs would take about a day on a CPU (measured: 56 min per epoch on 2 cores).",
+            "  the lab's 30 epochs would take about a day on a CPU (measured: 56 min per epoch on 2 cores);",
+            "  why the recipe, and what it reaches in that time: docs/recipe.md.",
             "  The time per epoch, and how many epochs fit the limit, are logged after the first batches.",
             f"  Checkpoint: {output_dir / 'checkpoints' / 'last.ckpt'} (every epoch; `make generate` uses the newest)"
             + (", and best.ckpt, the epoch the validation split chose" if cfg.callbacks.get("best_checkpoint") else ""),
