@@ -174,7 +174,10 @@ def test_sigint_to_generate_py_exits_130(lab_file, tmp_path):
     """A real Ctrl-C: SIGINT once the progress bar shows."""
     command = [sys.executable, "generate.py", f"ckpt={lab_file}", "n_notes=200000", f"hydra.run.dir={tmp_path}"]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as from a terminal: a shell that starts pytest in the background (`make test &`) hands its
+    # children SIGINT ignored, and Python then installs no KeyboardInterrupt handler
+    restore_ctrl_c = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=restore_ctrl_c)
     seen = ""
     deadline = time.monotonic() + 240
     while "generating:" not in seen and time.monotonic() < deadline:
