@@ -41,7 +41,7 @@ def test_the_recipe_preset(compose_cfg):
         assert cfg.data[key] == fast.data[key], key
     # the departures docs/recipe.md measured, each one line of the preset
     assert (cfg.model.objective, cfg.model.hidden_size, cfg.model.num_layers) == ("all", 256, 2)
-    assert list(cfg.data.split) == [0.8, 0.1, 0.1] and cfg.data.transpose == 6
+    assert list(cfg.data.split) == [0.8, 0.1, 0.1] and cfg.data.transpose == 0
     assert cfg.model.head_batchnorm is False
     assert (cfg.model.optim.name, cfg.model.optim.weight_decay, cfg.model.lr) == ("adamw", 0.01, 0.003)
     assert (cfg.model.schedule.name, cfg.model.schedule.warmup) == ("cosine", 0.05)
