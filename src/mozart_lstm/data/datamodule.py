@@ -142,7 +142,7 @@ class MidiDataModule(pl.LightningDataModule):
         self.train_set, self.test_set = datasets[0], datasets[-1]
         self.val_set = datasets[1] if len(datasets) == 3 else None
         if h.train_targets == "all":
-            stream = held_out_targets(self.train_set.ids, datasets[1:])
+            stream = held_out_targets(self.train_set.ids, self.held_out_sets())
             self.train_set = WindowDataset(self.train_set.ids, self.train_set.starts, h.seq_len, stream)
         per_epoch = len(self._loader(self.train_set, train=True).sampler)  # the windows its sampler draws
         if per_epoch < 2:
