@@ -9,6 +9,11 @@ HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 # `make train` without a CUDA GPU: the CPU recipe (an experiment preset) under a wall-clock limit (DD:HH:MM:SS)
 CPU_EXPERIMENT ?= recipe
 CPU_MAX_TIME ?= 00:01:00:00
+# Test processes (pytest-xdist): one per core. --dist loadfile keeps a test file's tests, and so its module
+# fixtures, on one worker; files go out in collection order, which tests/conftest.py starts with the slow ones.
+# `make test TEST_WORKERS=0` runs in this process alone.
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 # Whether the installed torch sees a CUDA GPU (nvidia-smi alone does not say that torch can use it)
 TORCH_HAS_CUDA = $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"
 
@@ -51,11 +56,11 @@ bench: $(STAMP)  ## project vs the lab's way, side by side
 tensorboard: $(STAMP)  ## serve every run under outputs/
 	$(VENV)/bin/tensorboard --logdir outputs
 
-test: $(STAMP)  ## every test, both tiers (what CI runs)
-	$(PY) -m pytest
+test: $(STAMP)  ## every test, both tiers, one process per core (what CI runs)
+	$(PYTEST)
 
 test-fast: $(STAMP)  ## the fast tier only
-	$(PY) -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 test-all: lint test  ## lint, then every test
 

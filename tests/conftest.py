@@ -30,8 +30,31 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def corpus_cache(shared_data, tmp_path_factory) -> Path:
     """The token cache and extraction folder (data/) of every test that reads the real corpus: music21 parses
-    each sonata once per session, in whichever test reads it first, and the other tests read the cache."""
+    each sonata once per run, in whichever test reads it first, and the other tests read the cache.
+
+    Under pytest-xdist (`make test`) the workers of one run share it, as concurrent training runs may: cache
+    entries and extractions are written atomically. `--dist loadfile` keeps test_data.py's full-corpus counts on
+    one worker; the other tests read at most two sonatas."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "corpus_cache"
+        shared.mkdir(exist_ok=True)
+        return shared
     return tmp_path_factory.mktemp("corpus_cache")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every core already runs a test process: torch's OpenMP threads would only spin against
+    each other's (each test that wants more sets its own), and the test's subprocesses inherit the setting."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist, files holding slow tests first: `make test` runs `--dist loadfile
+    --no-loadscope-reorder`, which hands whole files to the workers in this order, so that the long ones start
+    early and the many short ones even out the end instead of one long file running alone."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20) -> Path:

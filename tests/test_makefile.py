@@ -57,3 +57,15 @@ def test_make_train_lab_is_the_labs_run_anywhere(tmp_path, cuda):
 )
 def test_make_generate_takes_ckpt_only_when_given(tmp_path, variables, expected):
     assert make(tmp_path, "generate", False, *variables) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("target", "variables", "expected"),
+    [
+        ("test", [], "-m pytest -n auto --dist loadfile --no-loadscope-reorder"),
+        ("test", ["TEST_WORKERS=0"], "-m pytest -n 0 --dist loadfile --no-loadscope-reorder"),
+        ("test-fast", [], "-m pytest -n auto --dist loadfile --no-loadscope-reorder -m not slow"),
+    ],
+)
+def test_make_test_runs_one_pytest_process_per_core(tmp_path, target, variables, expected):
+    assert make(tmp_path, target, False, *variables) == [expected]
