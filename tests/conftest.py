@@ -18,6 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO / "conf"
 SHARED_DATA = REPO.parent / "shared" / "data"
 CORPUS = SHARED_DATA / "mozart_sonatas.tar.gz"
+# a pytest-xdist worker (`make test`): xdist sets this before the worker reads its config and this file
+XDIST_WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +37,7 @@ def corpus_cache(shared_data, tmp_path_factory) -> Path:
     Under pytest-xdist (`make test`) the workers of one run share it, as concurrent training runs may: cache
     entries and extractions are written atomically. `--dist loadfile` keeps test_data.py's full-corpus counts on
     one worker; the other tests read at most two sonatas."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if XDIST_WORKER:
         shared = tmp_path_factory.getbasetemp().parent / "corpus_cache"
         shared.mkdir(exist_ok=True)
         return shared
@@ -45,7 +47,7 @@ def corpus_cache(shared_data, tmp_path_factory) -> Path:
 def pytest_configure(config):
     """Under pytest-xdist every core already runs a test process: torch's OpenMP threads would only spin against
     each other's (each test that wants more sets its own), and the test's subprocesses inherit the setting."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if XDIST_WORKER:
         os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
@@ -53,7 +55,7 @@ def pytest_collection_modifyitems(items):
     """Under pytest-xdist, files holding slow tests first: `make test` runs `--dist loadfile
     --no-loadscope-reorder`, which hands whole files to the workers in this order, so that the long ones start
     early and the many short ones even out the end instead of one long file running alone."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if XDIST_WORKER:
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
