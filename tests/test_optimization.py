@@ -1,7 +1,9 @@
 """model.optim and model.schedule: the lab's RMSprop by default, AdamW, the schedules as a Trainer steps them,
-their length from max_epochs, the checks, and load_model's optimizer."""
+their length from max_epochs or max_time, the checks, and load_model's optimizer."""
 
+import itertools
 import math
+import time
 
 import pytest
 import pytorch_lightning as pl
@@ -58,31 +60,56 @@ def test_warmup_then_cosine_per_optimizer_step(quiet_trainer):
     rates = fit_rates(quiet_trainer, lr=0.002, schedule=schedule)
     warmup = BATCHES  # a quarter of 4 epochs
     assert len(rates) == 4 * BATCHES
-    assert rates[0] == pytest.approx(0.002 / warmup) and rates[warmup] == pytest.approx(0.002)
-    assert all(a < b for a, b in zip(rates[:warmup], rates[1 : warmup + 1], strict=True))
-    assert all(a > b for a, b in zip(rates[warmup:], rates[warmup + 1 :], strict=False))
-    assert 0.0002 < rates[-1] < 0.0003  # nearly down to final_lr x lr, one step before the end
+    assert rates[0] == pytest.approx(0.002 / warmup) and rates[warmup - 1] == pytest.approx(0.002)
+    assert all(a < b for a, b in zip(rates[: warmup - 1], rates[1:warmup], strict=True))
+    assert all(a > b for a, b in zip(rates[warmup - 1 :], rates[warmup:], strict=False))
+    assert rates[-1] == pytest.approx(0.0002)  # the last step runs at final_lr x lr
 
 
-def test_one_cycle_peaks_after_its_warmup(quiet_trainer):
-    rates = fit_rates(quiet_trainer, lr=0.002, optim={"name": "adamw"}, schedule={"name": "one_cycle", "warmup": 0.5})
-    peak = rates.index(max(rates))
-    assert rates[0] == pytest.approx(0.002 / 25) and max(rates) == pytest.approx(0.002)
-    assert abs(peak - 2 * BATCHES) <= 1 and rates[-1] < rates[0]
+class SlowSteps(pl.Callback):
+    """Makes every optimizer step take `seconds` of wall time."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def on_train_batch_end(self, *args):
+        time.sleep(self.seconds)
 
 
-def test_the_schedule_length_comes_from_max_epochs_not_max_time(quiet_trainer):
-    module = MozartLitModule(VOCAB, schedule={"name": "cosine", "warmup": 0.0}, **TINY)
-    trainer = quiet_trainer(max_epochs=3, max_time="00:01:00:00", limit_val_batches=0)
+def test_with_max_time_the_cosine_spans_the_time_limit_when_it_comes_first(quiet_trainer):
+    # 24 steps of 0.1 s would take 2.4 s: a 1-second limit stops the run after about 10, and the cosine, planned
+    # over the steps of max_epochs, must have decayed by then
+    rates = LearningRates()
+    schedule = {"name": "cosine", "warmup": 0.0, "final_lr": 0.0}
+    module = MozartLitModule(VOCAB, lr=0.002, schedule=schedule, **TINY)
+    trainer = quiet_trainer(
+        max_epochs=3, max_time={"seconds": 1}, limit_val_batches=0, callbacks=[rates, SlowSteps(0.1)]
+    )
     trainer.fit(module, loader())
-    assert trainer.lr_scheduler_configs[0].scheduler.T_max == 3 * BATCHES
-    assert trainer.lr_scheduler_configs[0].interval == "step"
+    steps = len(rates.rates)
+    assert 4 <= steps < 3 * BATCHES  # stopped by the time limit, not by max_epochs
+    by_steps = 0.001 * (1 + math.cos(math.pi * steps / (3 * BATCHES)))  # where a step-count cosine would be
+    assert rates.rates[-1] < 0.5 * by_steps
+    assert all(a >= b for a, b in itertools.pairwise(rates.rates))
 
 
-def test_a_schedule_without_max_epochs_is_one_line(quiet_trainer):
-    module = MozartLitModule(VOCAB, schedule={"name": "cosine"}, **TINY)
-    trainer = quiet_trainer(max_epochs=-1, max_time="00:00:00:05", limit_val_batches=0)
-    with pytest.raises(UserError, match=r"^model.schedule.name=cosine: .*trainer.max_epochs") as err:
+def test_with_max_time_and_no_max_epochs_the_cosine_spans_the_time_alone(quiet_trainer):
+    rates = LearningRates()
+    module = MozartLitModule(VOCAB, lr=0.002, schedule={"name": "cosine", "warmup": 0.2}, **TINY)
+    trainer = quiet_trainer(
+        max_epochs=-1, max_time={"seconds": 1}, limit_val_batches=0, callbacks=[rates, SlowSteps(0.05)]
+    )
+    trainer.fit(module, loader())
+    peak = rates.rates.index(max(rates.rates))
+    assert 0 < peak < len(rates.rates) - 1 and rates.rates[-1] < 0.2 * max(rates.rates)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "one_cycle"])
+def test_a_schedule_without_any_length_is_one_line(quiet_trainer, schedule):
+    module = MozartLitModule(VOCAB, schedule={"name": schedule, "warmup": 0.3}, **TINY)
+    length = {"max_time": "00:00:00:05"} if schedule == "one_cycle" else {}  # one_cycle counts steps only
+    trainer = quiet_trainer(max_epochs=-1, limit_val_batches=0, **length)
+    with pytest.raises(UserError, match=rf"^model.schedule.name={schedule}: .*trainer.max_epochs") as err:
         trainer.fit(module, loader())
     assert "\n" not in str(err.value)
 

@@ -2,6 +2,7 @@
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import Timer
 from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
@@ -47,6 +48,20 @@ class SplitMetrics(nn.Module):
 
 
 OBJECTIVES = ("last", "all")
+
+
+def time_limit_fraction(trainer: pl.Trainer):
+    """A function giving the fraction of trainer.max_time spent training so far, or None without a time limit.
+    Lightning's Timer (added for max_time) keeps the elapsed time across a resume."""
+    timer = next((callback for callback in trainer.callbacks if isinstance(callback, Timer)), None)
+    if timer is None or timer.time_remaining("train") is None:
+        return None
+
+    def fraction() -> float:
+        elapsed = timer.time_elapsed("train")
+        return elapsed / max(elapsed + timer.time_remaining("train"), 1e-9)
+
+    return fraction
 
 
 def check_model_settings(
@@ -191,8 +206,8 @@ class MozartLitModule(pl.LightningModule):
         schedule = ScheduleConfig(**(self.hparams.schedule or {}))
         if schedule.name == "constant":
             return optimizer
-        # from trainer.max_epochs (or max_steps), never from max_time: a schedule needs a realistic max_epochs
+        # from trainer.max_epochs (or max_steps), and from trainer.max_time when that ends the run first
         self.schedule_steps = self.trainer.estimated_stepping_batches
         check_resumed_length(schedule, self.resumed_schedule_steps, self.schedule_steps)
-        scheduler = schedule.build(optimizer, self.schedule_steps)
+        scheduler = schedule.build(optimizer, self.schedule_steps, time_limit_fraction(self.trainer))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

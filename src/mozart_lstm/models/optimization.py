@@ -44,7 +44,8 @@ class ScheduleConfig:
     """How the learning rate moves over the run, stepped after every optimizer step.
 
     `constant` is the lab's. `cosine` rises linearly from ~0 to model.lr over the first `warmup` fraction of the
-    steps, then falls along a cosine to `final_lr` x model.lr. `one_cycle` is torch's OneCycleLR with `warmup` as
+    run, then falls along a cosine to `final_lr` x model.lr; the run is its steps, or with trainer.max_time its
+    time limit when that comes first. `one_cycle` is torch's OneCycleLR with `warmup` as
     its pct_start (it starts at model.lr / 25 and cycles the momentum, or Adam's beta1, the other way).
     """
 
@@ -62,15 +63,19 @@ class ScheduleConfig:
         if not _fraction_below_one(self.final_lr):
             raise UserError(f"model.schedule.final_lr={self.final_lr!r}: must be a fraction of model.lr in [0, 1)")
 
-    def build(self, optimizer: torch.optim.Optimizer, total_steps) -> lr_scheduler.LRScheduler:
-        """The scheduler over `total_steps` optimizer steps (the trainer's estimate from max_epochs); `constant`
-        needs none and is not built."""
-        if not math.isfinite(total_steps):
+    def build(self, optimizer: torch.optim.Optimizer, total_steps, elapsed_fraction=None) -> lr_scheduler.LRScheduler:
+        """The scheduler over `total_steps` optimizer steps (the trainer's estimate from max_epochs, inf when only
+        trainer.max_time bounds the run); `constant` needs none and is not built.
+
+        `elapsed_fraction`, when given, returns the fraction of trainer.max_time used so far: `cosine` then runs
+        over whichever of the two ends first, so that a run stopped by its time limit ends its decay there instead
+        of being cut off mid-schedule. `one_cycle` is torch's and counts steps only.
+        """
+        if not math.isfinite(total_steps) and (elapsed_fraction is None or self.name == "one_cycle"):
             raise UserError(
                 f"model.schedule.name={self.name}: the schedule's length comes from trainer.max_epochs (or "
-                "trainer.max_steps); set one of them"
+                "trainer.max_steps)" + ("" if self.name == "one_cycle" else ", or trainer.max_time") + "; set one"
             )
-        warmup_steps = round(self.warmup * total_steps)
         if self.name == "one_cycle":
             return lr_scheduler.OneCycleLR(
                 optimizer,
@@ -79,14 +84,22 @@ class ScheduleConfig:
                 pct_start=self.warmup,
                 final_div_factor=_one_cycle_final_div(self.final_lr),
             )
-        base_lr = optimizer.param_groups[0]["lr"]
-        cosine = lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=max(int(total_steps) - warmup_steps, 1), eta_min=self.final_lr * base_lr
-        )
-        if not warmup_steps:
-            return cosine
-        rise = lr_scheduler.LinearLR(optimizer, start_factor=1 / warmup_steps, total_iters=warmup_steps)
-        return lr_scheduler.SequentialLR(optimizer, [rise, cosine], milestones=[warmup_steps])
+
+        def factor(step: int) -> float:
+            # LambdaLR asks for step 0 when built, then for step n just before the (n+1)-th optimizer step
+            done = (step + 1) / total_steps
+            if elapsed_fraction is not None:
+                done = max(done, elapsed_fraction())
+            return self.factor(min(done, 1.0))
+
+        return lr_scheduler.LambdaLR(optimizer, factor)
+
+    def factor(self, done: float) -> float:
+        """The cosine's multiple of model.lr once a fraction `done` of the run is over."""
+        if done < self.warmup:
+            return done / self.warmup
+        decay = (done - self.warmup) / (1 - self.warmup)
+        return self.final_lr + (1 - self.final_lr) * (1 + math.cos(math.pi * decay)) / 2
 
 
 def check_resumed_length(schedule: ScheduleConfig, planned, steps) -> None:
