@@ -51,17 +51,20 @@ def reference_features(pieces, starts: Sequence[int], length: int, count: int, t
     return features
 
 
-def mozart_reference(datamodule, length: int, count: int, train_ngrams: set) -> list[dict]:
-    """`reference_features` of a set-up `MidiDataModule`'s test split; its pieces are re-read from the
-    token cache, which holds their timing."""
+def mozart_reference(datamodule, length: int, count: int, train_grams: set, split: str = "test") -> list[dict]:
+    """`reference_features` of a set-up `MidiDataModule`'s held-out `split` ("test", or "val" where the run has a
+    validation split); its pieces are re-read from the token cache, which holds their timing."""
     if count == 0:
         return []
+    held_out = {"test": datamodule.test_set, "val": datamodule.val_set}[split]
+    if held_out is None:
+        raise ValueError(f"the data module has no {split} split")
     pieces = datamodule.pieces()  # the windows hold ids only; the timing is in the pieces
-    found = reference_features(pieces, datamodule.test_set.starts.tolist(), length, count, train_ngrams)
+    found = reference_features(pieces, held_out.starts.tolist(), length, count, train_grams)
     if count >= 2 and len(found) < 2:
         log.warning(
-            "Mozart's reference: %d stretch(es) of %d tokens fit inside one test piece, too few for a set "
+            "Mozart's reference: %d stretch(es) of %d tokens fit inside one %s piece, too few for a set "
             "comparison (a shorter n_notes, or a corpus with longer pieces, gives more)",
-            len(found), length,
+            len(found), length, split,
         )  # fmt: skip
     return found
