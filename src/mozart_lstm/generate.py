@@ -19,11 +19,12 @@ from mozart_lstm.baselines.ngram import NGramComposer, check_order, fit_training
 from mozart_lstm.config import instantiate
 from mozart_lstm.data.timed_tokens import is_timed, token_gaps
 from mozart_lstm.generation.budget import check_fits, check_fits_on_device, token_bar
+from mozart_lstm.generation.calibration import AUTO_MODE, CalibratedSampler, choose_sampler
 from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import Rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
 from mozart_lstm.generation.reference import mozart_reference
-from mozart_lstm.generation.sampling import Sampler, check_run, generate_ids
+from mozart_lstm.generation.sampling import MODES, Sampler, check_run, generate_ids
 from mozart_lstm.generation.summary import format_report, music_report, write_report
 from mozart_lstm.generation.sweep import as_override
 from mozart_lstm.generation.synth import render, write_wav
@@ -52,8 +53,9 @@ def check_moved(cfg: DictConfig) -> None:
             raise UserError(f"{old}= has moved: use {new}={as_override(cfg[old])}")
 
 
-def build_options(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
-    """The sampler and rhythm of conf/sampler/ and conf/rhythm/, built once; a bad field is one UserError."""
+def build_options(cfg: DictConfig) -> tuple[Sampler | CalibratedSampler, Rhythm]:
+    """The sampler and rhythm of conf/sampler/ and conf/rhythm/, built once; a bad field is one UserError.
+    `sampler=calibrated` (the default) stays a CalibratedSampler until the checkpoint says what was calibrated."""
     return instantiate(cfg.sampler, "sampler"), instantiate(cfg.rhythm, "rhythm")
 
 
@@ -64,7 +66,7 @@ def option_settings(sampler: Sampler, rhythm: Rhythm) -> dict:
     return {"sampler": sampler.sampling} | fields | {f"rhythm.{key}": value for key, value in vars(rhythm).items()}
 
 
-def check_config(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
+def check_config(cfg: DictConfig) -> tuple[Sampler | CalibratedSampler, Rhythm]:
     """Every option is checked before the checkpoint is read; each message names its key. Returns the built
     sampler and rhythm."""
     check_moved(cfg)
@@ -81,8 +83,11 @@ def check_config(cfg: DictConfig) -> tuple[Sampler, Rhythm]:
         raise UserError(f"composer={cfg.composer!r}: must be one of {', '.join(COMPOSERS)}")
     if cfg.ngram_order is not None:
         check_order(cfg.ngram_order, "ngram_order")
+    modes = (AUTO_MODE, *MODES)
+    if cfg.mode not in modes:
+        raise UserError(f"mode={cfg.mode!r}: must be one of {', '.join(modes)}")
     try:
-        check_run(cfg.n_notes, cfg.mode)
+        check_run(cfg.n_notes, MODES[0] if cfg.mode == AUTO_MODE else cfg.mode)
     except ValueError as err:
         raise UserError(str(err)) from None
     return build_options(cfg)
@@ -149,6 +154,8 @@ def run(cfg: DictConfig) -> list[dict]:
 
     device = pick_device(cfg.device)
     ckpt = read_checkpoint(ckpt_path)
+    sampler, mode, why = choose_sampler(sampler, ckpt.calibration, cfg.mode, ckpt_path)
+    log.info("sampler: %s", why)
     model = ckpt.build_network()
     vocab = ckpt.vocab
     seq_len = ckpt.data_settings.get("seq_len", 0)
@@ -173,11 +180,11 @@ def run(cfg: DictConfig) -> list[dict]:
     seeds = torch.stack([test_set[i][0] for i in picks.tolist()])
     started = time.perf_counter()
     with token_bar(cfg.n_notes, cfg.num_samples) as progress:
-        ids = generate_ids(model, seeds, cfg.n_notes, sampler=sampler, mode=cfg.mode, seed=cfg.seed, progress=progress)
+        ids = generate_ids(model, seeds, cfg.n_notes, sampler=sampler, mode=mode, seed=cfg.seed, progress=progress)
     seconds = time.perf_counter() - started
     log.info(
         "generated %d x %d tokens in %.2f s (%.0f tokens/s, mode=%s)",
-        cfg.num_samples, cfg.n_notes, seconds, cfg.num_samples * cfg.n_notes / seconds, cfg.mode,
+        cfg.num_samples, cfg.n_notes, seconds, cfg.num_samples * cfg.n_notes / seconds, mode,
     )  # fmt: skip
 
     train_grams = split_ngrams(datamodule.train_set, vocab)
@@ -201,7 +208,7 @@ def run(cfg: DictConfig) -> list[dict]:
         results.append({"tokens": tokens, "paths": written, "summary": summary})
 
     reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
-    settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": cfg.mode}
+    settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": mode}
     settings |= {"seed": cfg.seed}
     settings |= option_settings(sampler, rhythm)
     report = music_report([r["summary"] for r in results], reference, settings)

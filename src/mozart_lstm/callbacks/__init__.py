@@ -15,6 +15,7 @@ __all__, __getattr__ = lazy_exports(
         "lab_checkpoint": ("LabCheckpoint",),
         "non_finite_loss": ("NonFiniteLossStop",),
         "rng_state": ("RandomStateCheckpoint",),
+        "sampler_calibration": ("SamplerCalibration",),
         "throughput": ("Throughput",),
         "curves": ("TrainingCurves",),
     },

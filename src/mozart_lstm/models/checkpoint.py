@@ -19,6 +19,8 @@ from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.models.optimization import OptimizerConfig
 
 NETWORK_PREFIX = "net."  # MozartLitModule keeps the network in `self.net`
+# where callbacks/sampler_calibration.py writes the sampler it calibrated into a Lightning checkpoint
+CALIBRATION_KEY = "sampler_calibration"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class CheckpointData:
     optimizer_state: dict | None  # the optimizer's state_dict, None when the file has none
     data_settings: dict  # MidiDataModule keyword arguments; {} when the file does not say
     rhythm: dict | None  # the corpus's offset-gap and duration distributions, None when the file does not say
+    # the sampler calibrated on the validation split at the end of training (callbacks/sampler_calibration.py)
+    calibration: dict | None = None
 
     def build_network(self) -> MozartLSTM:
         """The trained network, in eval() mode on the CPU. Raises UserError when the weights do not fit."""
@@ -123,6 +127,7 @@ def _from_lightning(path: Path, raw: dict) -> CheckpointData:
         optimizer_state=optimizers[0],
         data_settings=dict(raw.get("datamodule_hyper_parameters") or {}),
         rhythm=_datamodule_state(raw).get("rhythm"),
+        calibration=raw.get(CALIBRATION_KEY),
     )
 
 
