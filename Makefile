@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 # The CPU build of torch lies on this kind of machine's disk; on a GPU machine pip's default build is used.
 TORCH_CPU ?= torch==2.13.0
 HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo yes)
-# `make train` without a CUDA GPU: the CPU recipe (an experiment preset) under a wall-clock limit (DD:HH:MM:SS)
-CPU_EXPERIMENT ?= recipe
-CPU_MAX_TIME ?= 00:01:00:00
+# `make train`: the recipe whose music is closest to Mozart's on held-out sonatas (an experiment preset, with its
+# own time limit), on a CUDA GPU when torch sees one, else on the CPU
+RECIPE ?= recipe
 # Test processes (pytest-xdist): one per core. --dist loadfile keeps a test file's tests, and so its module
 # fixtures, on one worker; files go out in collection order, which tests/conftest.py starts with the slow ones.
 # `make test TEST_WORKERS=0` runs in this process alone.
@@ -34,9 +34,9 @@ endif
 $(STAMP): pyproject.toml
 	$(MAKE) install
 
-train: $(STAMP)  ## with a CUDA GPU the lab's run; without one the CPU recipe for at most an hour
-	@if $(TORCH_HAS_CUDA); then set -x; $(PY) train.py $(ARGS); \
-	else set -x; $(PY) train.py experiment=$(CPU_EXPERIMENT) trainer.max_time=$(CPU_MAX_TIME) cpu_fallback=true $(ARGS); fi
+train: $(STAMP)  ## the recipe, within an hour: timed tokens, held-out sonatas, the sampler calibrated (docs/recipe.md)
+	@if $(TORCH_HAS_CUDA); then set -x; $(PY) train.py experiment=$(RECIPE) trainer=gpu $(ARGS); \
+	else set -x; $(PY) train.py experiment=$(RECIPE) cpu_fallback=true $(ARGS); fi
 
 train-lab: $(STAMP)  ## the lab's exact run on any machine: 20 sonatas, 30 epochs, hidden 512 (a GPU wanted)
 	$(PY) train.py $(ARGS)
@@ -44,7 +44,7 @@ train-lab: $(STAMP)  ## the lab's exact run on any machine: 20 sonatas, 30 epoch
 smoke: $(STAMP)  ## a tiny end-to-end training run, under a minute on a laptop CPU
 	$(PY) train.py experiment=smoke $(ARGS)
 
-generate: $(STAMP)  ## compose mozart.mid with the newest run's checkpoint, or CKPT=outputs/train/<run>/checkpoints/last.ckpt
+generate: $(STAMP)  ## compose mozart.mid with the newest run's checkpoint and its calibrated sampler, or CKPT=...
 	$(PY) generate.py $(if $(CKPT),ckpt=$(CKPT)) $(ARGS)
 
 inverse: $(STAMP)  ## the inverse-problem task

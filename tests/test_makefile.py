@@ -32,16 +32,12 @@ def make(tmp_path, target: str, cuda: bool, *variables: str) -> list[str]:
 @pytest.mark.parametrize(
     ("cuda", "variables", "expected"),
     [
-        (True, [], "train.py"),
-        (False, [], "train.py experiment=recipe trainer.max_time=00:01:00:00 cpu_fallback=true"),
-        (
-            False,
-            ["CPU_EXPERIMENT=smoke", "ARGS=seed=3"],
-            "train.py experiment=smoke trainer.max_time=00:01:00:00 cpu_fallback=true seed=3",
-        ),
+        (True, [], "train.py experiment=recipe trainer=gpu"),
+        (False, [], "train.py experiment=recipe cpu_fallback=true"),
+        (False, ["RECIPE=smoke", "ARGS=seed=3"], "train.py experiment=smoke cpu_fallback=true seed=3"),
     ],
 )
-def test_make_train_runs_the_labs_run_on_a_gpu_and_the_cpu_recipe_under_a_limit_without(
+def test_make_train_runs_the_recipe_on_a_gpu_and_on_a_cpu(
     tmp_path, cuda, variables, expected
 ):
     assert make(tmp_path, "train", cuda, *variables) == [expected]

@@ -37,25 +37,26 @@ def test_the_lab_keeps_rmsprop_at_a_constant_rate_and_no_regularisers(make_train
 def test_the_recipe_preset(compose_cfg):
     cfg = compose_cfg("train", ["experiment=recipe"])
     fast = compose_cfg("train", ["experiment=fast"])
-    for key in ("seq_len", "train_spacing", "batch_size", "eval_windows", "split_by"):
+    for key in ("seq_len", "train_spacing", "batch_size", "eval_windows"):
         assert cfg.data[key] == fast.data[key], key
     # the departures docs/recipe.md measured, each one line of the preset
+    assert (cfg.data.tokenization, cfg.data.split_by, list(cfg.data.split)) == ("timed", "piece", [0.8, 0.1, 0.1])
     assert (cfg.model.objective, cfg.model.hidden_size, cfg.model.num_layers) == ("all", 256, 2)
-    assert list(cfg.data.split) == [0.8, 0.1, 0.1] and cfg.data.transpose == 0
-    assert cfg.model.head_batchnorm is False
+    assert cfg.data.transpose == 0 and cfg.model.head_batchnorm is False
     assert (cfg.model.optim.name, cfg.model.optim.weight_decay, cfg.model.lr) == ("adamw", 0.01, 0.003)
     assert (cfg.model.schedule.name, cfg.model.schedule.warmup) == ("cosine", 0.05)
     assert (cfg.model.dropout, cfg.model.embedding_dropout, cfg.model.weight_drop) == (0.1, 0.05, 0.1)
-    assert (cfg.callbacks.early_stopping.monitor, cfg.callbacks.early_stopping.patience) == ("val/loss", 20)
     assert cfg.callbacks.best_checkpoint.monitor == "val/loss" and "=" not in cfg.callbacks.best_checkpoint.filename
-    assert (cfg.trainer.max_epochs, cfg.trainer.max_time) == (45, "00:01:00:00")
+    # the cosine spans the time limit, which ends the run on a CPU: no early stop cuts the decay short
+    assert cfg.callbacks.early_stopping is None and "sampler_calibration" in cfg.callbacks
+    assert (cfg.trainer.max_epochs, cfg.trainer.max_time) == (1000, "00:00:52:00")
 
 
 @pytest.mark.usefixtures("single_torch_thread")
 def test_the_test_split_is_scored_once_on_the_epoch_validation_chose(make_train_cfg, tmp_path):
     # lr 0.05 with weight-drop: a noisy validation loss, so the best epoch is often not the last
     overrides = ["experiment=recipe", "trainer.max_epochs=3", "trainer.limit_train_batches=2", "model.lr=0.05"]
-    cfg = make_train_cfg(*overrides, "data.split=[0.6,0.2,0.2]", "trainer=cpu", "model.hidden_size=16")
+    cfg = make_train_cfg(*overrides, "data.split=[0.3,0.35,0.35]", "trainer=cpu", "model.hidden_size=16")
     metrics = run(cfg)
     out = tmp_path / "run"
     rows = read_rows(out / "metrics.csv")
@@ -93,7 +94,7 @@ def test_bad_values_fail_before_the_data_is_read(make_train_cfg, tmp_path, overr
 @pytest.mark.parametrize("schedule", ["cosine", "one_cycle"])
 def test_a_scheduled_run_resumes_where_it_stopped_and_only_at_its_length(make_train_cfg, tmp_path, schedule):
     tiny = ["experiment=recipe", f"model/schedule={schedule}", "trainer=cpu", "model.hidden_size=16"]
-    tiny += ["data.split=[0.6,0.2,0.2]", "trainer.limit_train_batches=2", "trainer.max_epochs=2"]
+    tiny += ["data.split=[0.3,0.35,0.35]", "trainer.limit_train_batches=2", "trainer.max_epochs=2"]
     run(make_train_cfg(*tiny))
     checkpoints = tmp_path / "run" / "checkpoints"
     run(make_train_cfg(*tiny, f"ckpt_path={checkpoints / 'epoch_000.ckpt'}", out="resumed"))
