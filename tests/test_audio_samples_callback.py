@@ -7,6 +7,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from labtools.errors import UserError
 from mozart_lstm.callbacks.audio_samples import AudioSamples
 from mozart_lstm.generate import build_options
+from mozart_lstm.generation.calibration import AUTO_MODE, CalibratedSampler, choose_sampler
 from mozart_lstm.generation.music import Rhythm
 from mozart_lstm.generation.sampling import Sampler
 from mozart_lstm.train import instantiate, instantiate_entries, run
@@ -55,11 +56,14 @@ def test_the_callback_builds_its_sampler_and_rhythm_from_generates_group_files(m
     assert callback.rhythm == rhythm == Rhythm("fixed")
 
 
-def test_the_callbacks_defaults_are_generates(make_train_cfg, compose_cfg):
-    defaults = build_options(compose_cfg("generate", ["ckpt=any"]))
-    assert defaults == (Sampler(), Rhythm())  # the lab's argmax; learned timing when the tokens carry it, else 0.5
+def test_the_callback_samples_as_generate_does_for_a_checkpoint_not_yet_calibrated(make_train_cfg, compose_cfg):
+    # mid-run there is no calibration yet: generate.py's default (the calibrated sampler) falls back to argmax,
+    # which is what the callback uses
+    given, rhythm = build_options(compose_cfg("generate", ["ckpt=any"]))
+    assert isinstance(given, CalibratedSampler) and rhythm == Rhythm()
+    fallback, _, _ = choose_sampler(given, None, AUTO_MODE, "any.ckpt")
     callback = instantiate(make_train_cfg("callbacks=[default,audio_samples]").callbacks.audio_samples, "callbacks")
-    assert (callback.sampling["sampler"], callback.rhythm) == defaults
+    assert (callback.sampling["sampler"], callback.rhythm) == (fallback, rhythm) == (Sampler(), Rhythm())
 
 
 def test_a_bad_sampler_field_of_the_callback_is_one_line_naming_its_full_key(make_train_cfg):
