@@ -34,11 +34,14 @@ def check_mozart_split(data_settings: dict, ckpt_path) -> None:
     split, split_by = data_settings.get("split", (0.8, 0.2)), data_settings.get("split_by", SPLIT_BY[0])
     if len(split) == 3 and split_by == "piece":
         return
-    held = "no validation split" if len(split) != 3 else "windows, not whole sonatas, held out (split_by=window)"
+    why = (
+        "had no validation split: its only held-out Mozart is the test split of the reference"
+        if len(split) != 3
+        else "split by window (data.split_by=window): its validation stretches share notes with the reference's"
+    )
     raise UserError(
-        f"composer=mozart: {ckpt_path}'s run had {held}, so there are no validation sonatas apart from the test "
-        "sonatas of the reference to play; use a checkpoint of a run with data.split_by=piece and a 3-way "
-        "data.split (experiment=recipe has both)"
+        f"composer=mozart: {ckpt_path}'s run {why}; use a checkpoint of a run with whole sonatas held out for "
+        "validation, data.split_by=piece and a 3-way data.split (experiment=recipe has both)"
     )
 
 
