@@ -162,11 +162,11 @@ def run(cfg: DictConfig) -> list[dict]:
     model = ckpt.build_network()
     vocab = ckpt.vocab
     seq_len = ckpt.data_settings.get("seq_len", 0)
-    check_fits(cfg, seq_len, ckpt.rhythm, is_timed(vocab))
-    check_fits_on_device(cfg, device, model, seq_len)
     if cfg.composer == MOZART:
         check_mozart_split(ckpt.data_settings, ckpt_path)
     primed = primer and read_primer(primer, vocab, ckpt.data_settings.get("chord_order", "music21"), seq_len)
+    check_fits(cfg, len(primed) if primed else seq_len, ckpt.rhythm, is_timed(vocab))
+    check_fits_on_device(cfg, device, model, seq_len)
     datamodule = rebuild_data(ckpt)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
         raise UserError(f"{ckpt_path}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
