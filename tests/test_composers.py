@@ -10,6 +10,7 @@ import pytest
 from music21 import converter
 
 from labtools.errors import UserError
+from mozart_lstm.data.windows import piece_bounds
 from mozart_lstm.generate import rebuild_data, run
 from mozart_lstm.generation.composers import check_mozart_split
 from mozart_lstm.generation.music import midi_numbers
@@ -49,11 +50,9 @@ def split_pieces(ckpt) -> dict:
     """{"val": piece, "test": piece}: the one piece each held-out split of the tiny piece split holds."""
     datamodule = rebuild_data(read_checkpoint(ckpt))
     pieces, found = datamodule.pieces(), {}
-    bounds = [0]
-    for piece in pieces:
-        bounds.append(bounds[-1] + len(piece.tokens))
+    bounds = piece_bounds([len(piece.tokens) for piece in pieces])
     for name, dataset in (("val", datamodule.val_set), ("test", datamodule.test_set)):
-        [index] = {next(i for i in range(len(pieces)) if s < bounds[i + 1]) for s in dataset.starts.tolist()}
+        [index] = {next(i for i, (_, end) in enumerate(bounds) if s < end) for s in dataset.starts.tolist()}
         found[name] = pieces[index]
     return found
 

@@ -16,15 +16,15 @@ import torch
 
 from labtools.errors import UserError
 from mozart_lstm.baselines.ngram import NGramComposer, fit_training_ngram
-from mozart_lstm.data.windows import SPLIT_BY
+from mozart_lstm.data.windows import SPLIT_BY, piece_bounds
 from mozart_lstm.generation.budget import token_bar
 from mozart_lstm.generation.reference import stretch_starts
 from mozart_lstm.generation.sampling import Sampler, generate_ids
 
 log = logging.getLogger(__name__)
 
-COMPOSERS = ("network", "ngram", "mozart")
 MOZART = "mozart"
+COMPOSERS = ("network", "ngram", MOZART)
 # how many stretches stretch_starts may return: all of those that fit
 EVERY_STRETCH = 2**62
 
@@ -63,8 +63,8 @@ def mozart_pieces(datamodule, seed_len: int, n_notes: int, count: int, seed: int
             len(found), length, count, len(found),
         )  # fmt: skip
     picks = torch.randperm(len(found), generator=torch.Generator().manual_seed(seed))[:count].tolist()
-    piece_starts = torch.tensor([0, *lengths]).cumsum(0).tolist()
-    begins = [piece_starts[found[i][0]] + found[i][1] for i in sorted(picks)]
+    bounds = piece_bounds(lengths)
+    begins = [bounds[found[i][0]][0] + found[i][1] for i in sorted(picks)]
     rows = [datamodule.val_set.ids[begin : begin + length] for begin in begins]
     log.info(
         "composer=mozart: %d stretches of %d tokens of the validation sonatas (of %d that fit), played as the "
