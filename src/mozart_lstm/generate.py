@@ -3,11 +3,11 @@ ckpt, the newest run's checkpoints/last.ckpt under outputs/train/.
 
 The vocabulary, data settings and corpus rhythm come from the checkpoint; the test split is rebuilt
 from the saved data settings (the token cache makes that a read, not a re-parse) and the seed windows
-are drawn from it.
+are drawn from it, unless primer=path.mid gives the seed (generation/primer.py). composer= says who composes
+(generation/composers.py).
 """
 
 import logging
-import time
 from pathlib import Path
 
 import torch
@@ -15,16 +15,18 @@ from omegaconf import DictConfig
 
 from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
 from labtools.errors import UserError
-from mozart_lstm.baselines.ngram import NGramComposer, check_order, fit_training_ngram
+from mozart_lstm.baselines.ngram import check_order
 from mozart_lstm.config import instantiate
 from mozart_lstm.data.timed_tokens import is_timed, token_gaps
-from mozart_lstm.generation.budget import check_fits, check_fits_on_device, token_bar
-from mozart_lstm.generation.calibration import AUTO_MODE, CalibratedSampler, choose_sampler
+from mozart_lstm.generation.budget import check_fits, check_fits_on_device
+from mozart_lstm.generation.calibration import AUTO_MODE, CalibratedSampler, choose_sampler, seed_windows
+from mozart_lstm.generation.composers import COMPOSERS, MOZART, check_mozart_split, compose, made_by
 from mozart_lstm.generation.features import piece_features, split_ngrams
 from mozart_lstm.generation.music import Rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
+from mozart_lstm.generation.primer import check_primer, primer_seeds, read_primer
 from mozart_lstm.generation.reference import mozart_reference
-from mozart_lstm.generation.sampling import MODES, Sampler, check_run, generate_ids
+from mozart_lstm.generation.sampling import MODES, Sampler, check_run
 from mozart_lstm.generation.summary import format_report, music_report, write_report
 from mozart_lstm.generation.sweep import as_override
 from mozart_lstm.generation.synth import render, write_wav
@@ -32,8 +34,6 @@ from mozart_lstm.models.precision import set_cudnn_tf32
 from mozart_lstm.newest_run import newest_checkpoint
 
 log = logging.getLogger(__name__)
-
-COMPOSERS = ("network", "ngram")
 
 
 # The flat keys of before (conf/generate.yaml keeps them as nulls, so that Hydra lets them through to us)
@@ -83,6 +83,8 @@ def check_config(cfg: DictConfig) -> tuple[Sampler | CalibratedSampler, Rhythm]:
         raise UserError(f"composer={cfg.composer!r}: must be one of {', '.join(COMPOSERS)}")
     if cfg.ngram_order is not None:
         check_order(cfg.ngram_order, "ngram_order")
+    if cfg.primer not in (None, "") and cfg.composer == MOZART:
+        raise UserError("primer= is continued by a model, and composer=mozart plays Mozart's own: use network or ngram")
     modes = (AUTO_MODE, *MODES)
     if cfg.mode not in modes:
         raise UserError(f"mode={cfg.mode!r}: must be one of {', '.join(modes)}")
@@ -148,6 +150,7 @@ def chosen_checkpoint(cfg: DictConfig) -> str:
 def run(cfg: DictConfig) -> list[dict]:
     """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
     sampler, rhythm = check_config(cfg)
+    primer = check_primer(cfg.primer)
     ckpt_path = chosen_checkpoint(cfg)
     set_cudnn_tf32(cfg.cudnn_tf32)
     from mozart_lstm.models import read_checkpoint  # Lightning is slow to import: after the quick checks
@@ -159,12 +162,12 @@ def run(cfg: DictConfig) -> list[dict]:
     model = ckpt.build_network()
     vocab = ckpt.vocab
     seq_len = ckpt.data_settings.get("seq_len", 0)
-    check_fits(cfg, seq_len, ckpt.rhythm, is_timed(vocab))
+    if cfg.composer == MOZART:
+        check_mozart_split(ckpt.data_settings, ckpt_path)
+    primed = primer and read_primer(primer, vocab, ckpt.data_settings.get("chord_order", "music21"), seq_len)
+    check_fits(cfg, len(primed) if primed else seq_len, ckpt.rhythm, is_timed(vocab))
     check_fits_on_device(cfg, device, model, seq_len)
     datamodule = rebuild_data(ckpt)
-    if cfg.composer == "ngram":
-        model = NGramComposer(fit_training_ngram(datamodule, cfg.ngram_order))
-        log.info("composing with a %d-gram counted on the training split", model.ngram.order)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
         raise UserError(f"{ckpt_path}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
     if rhythm.offset == "learned" and not is_timed(vocab):
@@ -172,20 +175,11 @@ def run(cfg: DictConfig) -> list[dict]:
             f"{ckpt_path}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
         )
 
-    # only now: rebuilding the data may fork music21 parse workers, which must not inherit a CUDA context
-    model.to(device)
-    test_set = datamodule.test_set
-    generator = torch.Generator().manual_seed(cfg.seed)
-    picks = torch.randint(len(test_set), (cfg.num_samples,), generator=generator)
-    seeds = torch.stack([test_set[i][0] for i in picks.tolist()])
-    started = time.perf_counter()
-    with token_bar(cfg.n_notes, cfg.num_samples) as progress:
-        ids = generate_ids(model, seeds, cfg.n_notes, sampler=sampler, mode=mode, seed=cfg.seed, progress=progress)
-    seconds = time.perf_counter() - started
-    log.info(
-        "generated %d x %d tokens in %.2f s (%.0f tokens/s, mode=%s)",
-        cfg.num_samples, cfg.n_notes, seconds, cfg.num_samples * cfg.n_notes / seconds, mode,
-    )  # fmt: skip
+    if primed:
+        seeds = primer_seeds(primed, vocab, cfg.num_samples)
+    else:
+        seeds = seed_windows(datamodule.test_set, cfg.num_samples, cfg.seed)
+    ids = compose(cfg, model, datamodule, seeds, sampler, mode, seq_len, device)
 
     train_grams = split_ngrams(datamodule.train_set, vocab)
     out = Path(cfg.paths.output_dir) / cfg.out
@@ -201,15 +195,15 @@ def run(cfg: DictConfig) -> list[dict]:
         if cfg.wav:
             write_wav(paths["wav"], render(events, cfg.sample_rate, cfg.bpm), cfg.sample_rate)
         if cfg.piano_roll:
-            title = f"{paths['midi'].name}: {n_seed} seed tokens + {cfg.n_notes} generated ({sampler.sampling})"
-            save_piano_roll(paths["piano_roll"], events, n_seed, title)
+            made = f"{n_seed} {'primer' if primer else 'seed'} tokens + {cfg.n_notes} {made_by(cfg.composer, sampler)}"
+            save_piano_roll(paths["piano_roll"], events, n_seed, f"{paths['midi'].name}: {made}")
         written = {kind: path.resolve() for kind, path in paths.items() if kind == "midi" or cfg[kind]}
         summary = piece_features(tokens[n_seed:], events[n_seed:], train_grams)
         results.append({"tokens": tokens, "paths": written, "summary": summary})
 
     reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
     settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": mode}
-    settings |= {"seed": cfg.seed}
+    settings |= {"seed": cfg.seed} | ({"primer": str(primer)} if primer else {})
     settings |= option_settings(sampler, rhythm)
     report = music_report([r["summary"] for r in results], reference, settings)
     write_report(cfg.paths.output_dir, report)
