@@ -226,7 +226,9 @@ def test_trainer_presets(compose_preset, preset):
     cfg = compose_preset(f"trainer={preset}")
     assert cfg.trainer.max_epochs == 30 and cfg.trainer.gradient_clip_val == 5
     if preset == "ddp":
-        assert cfg.trainer.strategy == "ddp" and cfg.trainer.sync_batchnorm and cfg.trainer.num_nodes == 1
+        assert cfg.trainer.strategy._target_ == "pytorch_lightning.strategies.DDPStrategy"
+        assert cfg.trainer.strategy.process_group_backend is None and cfg.trainer.num_nodes == 1
+        assert cfg.trainer.sync_batchnorm  # where it applies: test_data_parallel.py
     else:
         assert cfg.trainer.accelerator == preset
 
