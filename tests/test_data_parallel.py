@@ -143,6 +143,24 @@ def test_rank_0_alone_writes_the_run_into_one_folder(two_node_run):
     assert "Initializing distributed: GLOBAL_RANK: 1" in (run / "train_node1_process0.log").read_text()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_two_cpu_processes_on_one_machine(tiny_train_overrides, tmp_path):
+    """trainer.devices=2 on a CPU: Lightning starts the second process itself, into the same run folder."""
+    run = tmp_path / "run"
+    args = [*tiny_train_overrides(run), "trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu"]
+    command = [sys.executable, str(REPO / "train.py"), *args, f"hydra.run.dir={run}"]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=380)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = done.stdout + done.stderr  # Hydra logs to stdout
+    assert "trainer.sync_batchnorm: off, torch's SyncBatchNorm runs on CUDA GPUs only" in printed
+    assert "distributed_backend=gloo" in printed and "Starting with 2 processes" in printed
+    assert (run / "checkpoints" / "last.ckpt").is_file() and (run / "metrics.csv").is_file()
+    assert [path.name for path in tmp_path.iterdir()] == ["run"]
+    assert (run / "train_node0_process1.log").is_file()
+
+
 @pytest.mark.parametrize(
     ("environ", "position"),
     [
