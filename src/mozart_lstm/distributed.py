@@ -11,7 +11,7 @@ import signal
 
 import torch.distributed
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from pytorch_lightning.accelerators import CUDAAccelerator
 
 from labtools.checks import is_whole
@@ -25,6 +25,7 @@ SEPARATE_LAUNCH_VARIABLES = ("WORLD_SIZE", "SLURM_NTASKS")
 
 
 def is_data_parallel(trainer_cfg) -> bool:
+    """A DDP strategy, named (ddp, ddp_spawn, ...) or built (DDPStrategy), or more than one node."""
     strategy = trainer_cfg.get("strategy")
     if isinstance(strategy, DictConfig):
         strategy = strategy.get("_target_", "").rpartition(".")[2]
@@ -49,7 +50,7 @@ def trainer_overrides(trainer_cfg) -> dict:
 
 def _processes(trainer_cfg) -> int | None:
     devices = trainer_cfg.get("devices")
-    count = len(devices) if isinstance(devices, list) else devices if is_whole(devices) else None
+    count = len(devices) if isinstance(devices, ListConfig | list) else devices if is_whole(devices) else None
     return None if count is None else count * trainer_cfg.num_nodes
 
 
