@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -225,14 +226,19 @@ def tiny_train_overrides(midi_dir, token_cache_dir):
 
 
 # Runs an entry script as its own __main__ once per argument list, all in one interpreter: each case is a fresh
-# Hydra job, and the interpreter start and imports are paid once instead of once per case. Per case, stderr holds
-# a "=== case N" line, what the script wrote, then "=== exit CODE" (sys.exit's code, 0 when it returned).
+# Hydra job in a fresh copy of the environment (a DDP launch sets MASTER_PORT, LOCAL_RANK, ... in it), and the
+# interpreter start and imports are paid once instead of once per case. Per case, stderr holds a "=== case N"
+# line, what the script wrote, then "=== exit CODE" (sys.exit's code, 0 when it returned).
 CLI_DRIVER = """
-import json, runpy, sys
+import json, os, runpy, sys
 from hydra.core.global_hydra import GlobalHydra
 
 script, cases = sys.argv[1], json.loads(sys.argv[2])
-for number, args in enumerate(cases):
+environ = dict(os.environ)
+for number, case in enumerate(cases):
+    args, env = (case["args"], case["env"]) if isinstance(case, dict) else (case, {})
+    os.environ.clear()
+    os.environ.update(environ | env)
     print(f"=== case {number}", file=sys.stderr, flush=True)
     sys.argv = [script, *args]
     GlobalHydra.instance().clear()
@@ -248,7 +254,8 @@ for number, args in enumerate(cases):
 @pytest.fixture
 def command_line_cases(tmp_path):
     """command_line_cases(script, cases, cwd): run `python script *args` for each argument list of `cases` in one
-    interpreter; returns, per case, (exit code, what it wrote to stderr)."""
+    interpreter (a case may also be {"args": [...], "env": {variable: value}}, its own environment variables);
+    returns, per case, (exit code, what it wrote to stderr)."""
 
     def run_cases(script: str, cases: list[list[str]], cwd: Path) -> list[tuple[int, str]]:
         driver = tmp_path / "command_line_cases.py"
@@ -267,3 +274,15 @@ def command_line_cases(tmp_path):
         return results
 
     return run_cases
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """free_port(): a TCP port on 127.0.0.1 that nothing listens on now, for a DDP launch's MASTER_PORT."""
+
+    def find() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    return find

@@ -16,6 +16,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from labtools.errors import UserError
 from mozart_lstm import config
 from mozart_lstm.cpu_fallback import cpu_fallback_notice
+from mozart_lstm.distributed import check_launch, launch_errors, trainer_overrides
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
 from mozart_lstm.models.precision import set_cudnn_tf32
@@ -117,7 +118,9 @@ def score_test_split(trainer: pl.Trainer, model, datamodule, test_name: str) -> 
     callbacks' states from that epoch: the curves would lose the epochs after it."""
     chosen = chosen_checkpoint(trainer)
     if chosen is not None:
-        saved = torch.load(chosen, map_location=model.device, weights_only=True)
+        # under DDP only rank 0 wrote it, maybe on a disk of its own node: the others get its weights from it
+        saved = torch.load(chosen, map_location=model.device, weights_only=True) if trainer.is_global_zero else None
+        saved = trainer.strategy.broadcast(saved)
         model.load_state_dict(saved["state_dict"])
     trainer.test(model, datamodule=datamodule)
     metrics = final_metrics(trainer)  # test() starts a fresh set of callback metrics
@@ -144,6 +147,7 @@ def _loggable_hparams(trainer, model, datamodule, cfg) -> dict:
 def run(cfg: DictConfig) -> dict[str, float]:
     check_train_settings(cfg)
     check_best_checkpoint(cfg)
+    check_launch(cfg)
     output_dir = check_output_dir(cfg.paths.output_dir)
     if cfg.get("cpu_fallback"):
         log.warning(cpu_fallback_notice(cfg, output_dir))
@@ -158,10 +162,11 @@ def run(cfg: DictConfig) -> dict[str, float]:
     # before the data, whose first parse takes minutes: a bad trainer, callback or logger setting fails at once
     callbacks = instantiate_entries(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_entries(cfg.get("logger"), "logger")
-    # data.transpose draws new shifts every epoch, in a training loader built anew each epoch
-    reload = {"reload_dataloaders_every_n_epochs": 1} if cfg.data.get("transpose") else {}
+    settings = trainer_overrides(cfg.trainer)
+    if cfg.data.get("transpose"):  # new shifts every epoch, in a training loader built anew each epoch
+        settings["reload_dataloaders_every_n_epochs"] = 1
     trainer = instantiate(
-        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()], **reload
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()], **settings
     )
 
     datamodule = instantiate(cfg.data, "data")
@@ -177,7 +182,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
     for logger in trainer.loggers:
         logger.log_hyperparams(hparams)  # into hparams.yaml, which Lightning writes at fit start
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        with launch_errors(cfg, trainer):
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     except MisconfigurationException as err:  # settings Lightning can judge only once it sees the data
         raise UserError(f"trainer: {' '.join(str(err).split())}") from err
     metrics = final_metrics(trainer)
