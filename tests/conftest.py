@@ -60,8 +60,11 @@ def pytest_collection_modifyitems(items):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
-def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20) -> Path:
-    """A two-part piece: a melody of notes and a bass line of chords, in 8th notes."""
+MELODY = ("C5", "D5", "E5", "F5", "G5", "A5")
+
+
+def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20, melody_pitches=MELODY) -> Path:
+    """A two-part piece: a melody of notes drawn from `melody_pitches` and a bass line of chords, in 8th notes."""
     from music21 import chord, instrument, note, stream
 
     rng = random.Random(seed)
@@ -69,7 +72,7 @@ def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20) -> 
     melody.insert(0, instrument.Piano())
     bass.insert(0, instrument.Piano())
     for i in range(n_notes):
-        melody.insert(i * 0.5, note.Note(rng.choice(["C5", "D5", "E5", "F5", "G5", "A5"]), quarterLength=0.5))
+        melody.insert(i * 0.5, note.Note(rng.choice(melody_pitches), quarterLength=0.5))
     for i in range(n_chords):
         root = rng.choice(["C3", "F3", "G3"])
         bass.insert(i * 1.0, chord.Chord([root, rng.choice(["E3", "A3", "B3"])], quarterLength=1.0))
@@ -80,7 +83,7 @@ def write_midi(path: Path, seed: int, n_notes: int = 40, n_chords: int = 20) -> 
 
 @pytest.fixture(scope="session")
 def midi_writer():
-    """write_midi(path, seed, n_notes=40, n_chords=20) for tests that need their own files."""
+    """write_midi(path, seed, n_notes=40, n_chords=20, melody_pitches=MELODY) for tests that need their own files."""
     return write_midi
 
 

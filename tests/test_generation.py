@@ -86,7 +86,9 @@ def test_same_seed_gives_the_same_piece_and_another_seed_another(seed_tokens, pr
 
 
 def test_argmax_equals_temperature_towards_zero(seed_tokens, lab_tokens, predict):
-    cold = predict(seed_tokens, sampler=Sampler("temperature", 1e-6))
+    # 1e-300, not 1e-6: two float32 log-probs one rounding step apart (~1e-7) would be a coin toss at 1e-6, and
+    # where such near ties fall depends on the CPU's kernels; at 1e-300 any gap at all decides
+    cold = predict(seed_tokens, sampler=Sampler("temperature", 1e-300))
     hot = predict(seed_tokens, sampler=Sampler("temperature", 3.0))
     assert cold == lab_tokens
     assert hot != lab_tokens  # the comparison can tell sampling from argmax
@@ -143,6 +145,17 @@ def test_stateful_first_prediction_equals_the_windowed_one(seed_tokens, predict)
     assert stateful == window
 
 
+# A stateful step (models/network.py's written-out step) and a pass over a window run other kernels than the
+# fused LSTM, so the same log-probs can differ in their last bits: where two tokens are that close, either is the
+# argmax. The checks below ask that a chosen token be the likeliest to within this, not bitwise the same.
+ROUNDING = 1e-4
+
+
+def likeliest(log_probs: torch.Tensor, token: int) -> bool:
+    """Whether `token` is the argmax of the row `log_probs`, up to rounding."""
+    return bool(log_probs[token] >= log_probs.max() - ROUNDING)
+
+
 def test_stateful_carries_the_state_of_the_whole_piece(model, seed_tokens, vocab, ckpt):
     """Stateful token k is the argmax after one LSTM pass over everything since the seed window began."""
     window = ckpt.data_settings["seq_len"]
@@ -151,15 +164,25 @@ def test_stateful_carries_the_state_of_the_whole_piece(model, seed_tokens, vocab
     begin = 100 - window
     with torch.inference_mode():
         for k in range(100, 112):
-            assert model(ids[:, begin:k])[0].argmax().item() == ids[0, k].item()
+            assert likeliest(model(ids[:, begin:k])[0][0], ids[0, k].item()), k
 
 
 @pytest.mark.parametrize("mode", ["window", "stateful"])
 def test_a_batch_equals_its_samples_generated_alone(model, stream, mode, vocab):
-    seeds = torch.tensor([[vocab.index(t) for t in stream[s : s + 8]] for s in (0, 30, 60)])
+    """Each row of a batch continues as that row would alone: every token it chose is what the network, given
+    that row alone, finds likeliest (up to rounding: other batch sizes may run other kernels)."""
+    window = 8
+    seeds = torch.tensor([[vocab.index(t) for t in stream[s : s + window]] for s in (0, 30, 60)])
     batch = generate_ids(model, seeds, 20, mode=mode)
-    alone = torch.cat([generate_ids(model, seed[None], 20, mode=mode) for seed in seeds])
-    assert torch.equal(batch, alone)
+    with torch.inference_mode():
+        for row in batch:
+            log_probs, hidden = model(row[None, :window])
+            for k in range(window, len(row)):
+                assert likeliest(log_probs[0], row[k].item()), (mode, k)
+                if mode == "window":
+                    log_probs, _ = model(row[None, k + 1 - window : k + 1])
+                else:
+                    log_probs, hidden = model(row[None, k : k + 1], hidden)
 
 
 @pytest.mark.parametrize("bad", [{"n_notes": 0}, {"mode": "lstm"}])

@@ -173,3 +173,59 @@ def test_the_epoch_loss_weighs_each_batch_by_its_windows():
     metrics.update(torch.tensor(1.0), torch.zeros(3, len(VOCAB)), torch.zeros(3, dtype=torch.long))
     metrics.update(torch.tensor(5.0), torch.zeros(1, len(VOCAB)), torch.zeros(1, dtype=torch.long))
     assert float(metrics.loss.compute()) == pytest.approx((3 * 1.0 + 1 * 5.0) / 4)
+
+
+def record_network_calls(module) -> list[dict]:
+    """Every call of the module's network: training or not, the batch size, the state it started and ended with."""
+    calls = []
+    forward = module.net.forward
+
+    def recording(x, hidden=None, all_positions=False):
+        log_probs, state = forward(x, hidden, all_positions)
+        calls.append({"training": module.net.training, "size": len(x), "start": hidden, "end": state})
+        return log_probs, state
+
+    module.net.forward = recording
+    return calls
+
+
+@pytest.mark.parametrize("objective", ["last", "all"])
+def test_carry_state_starts_each_training_batch_from_the_last_ones_state_detached(quiet_trainer, objective):
+    """The lab's Problem 3 loop: (h, c) goes from batch to batch, detached; zero at each epoch's start, when the
+    batch size changes, and in evaluation."""
+    torch.manual_seed(0)
+    module = MozartLitModule(VOCAB, carry_state=True, objective=objective, **TINY)
+    calls = record_network_calls(module)
+    train = windows(20)
+    if objective == "all":  # a label at every position: the next token after each
+        train = TensorDataset(train.tensors[0], torch.cat([train.tensors[0][:, 1:], train.tensors[1][:, None]], 1))
+    trainer = quiet_trainer(max_epochs=2, num_sanity_val_steps=0)
+    trainer.fit(module, DataLoader(train, batch_size=8, shuffle=True), DataLoader(windows(16, seed=1), batch_size=16))
+    training = [call for call in calls if call["training"]]
+    assert [call["size"] for call in training] == [8, 8, 4] * 2  # 20 windows: the last batch holds 4
+    for first, second, short in (training[:3], training[3:]):
+        assert first["start"] is None  # a new epoch starts from zero
+        for carried, ended in zip(second["start"], first["end"], strict=True):
+            assert torch.equal(carried, ended) and ended.requires_grad and not carried.requires_grad
+        assert short["start"] is None  # 4 windows cannot start from the state of 8
+    evaluation = [call for call in calls if not call["training"]]
+    assert len(evaluation) == 2 and all(call["start"] is None for call in evaluation)
+
+
+def test_carry_state_changes_the_loss_and_is_off_by_default(quiet_trainer):
+    x, y = windows(16)[:]
+    losses = {}
+    for carry in (False, True):
+        torch.manual_seed(0)
+        module = MozartLitModule(VOCAB, carry_state=carry, dropout=0.0, **TINY)
+        calls = record_network_calls(module)
+        module.training_step((x[:8], y[:8]), 0)
+        losses[carry] = float(module.training_step((x[8:], y[8:]), 1))
+        assert (calls[1]["start"] is not None) == carry
+    assert MozartLitModule(VOCAB, **TINY).carry_state is False
+    assert losses[True] != pytest.approx(losses[False])  # the carried state reaches the loss
+
+
+def test_carry_state_must_be_a_boolean():
+    with pytest.raises(UserError, match=r"^model.carry_state='yes': must be true or false$"):
+        MozartLitModule(VOCAB, carry_state="yes", **TINY)

@@ -16,6 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from labtools.errors import UserError
 from mozart_lstm.callbacks import TrainingCurves
+from mozart_lstm.callbacks.curves import baseline_lines
 from mozart_lstm.models import load_model, read_checkpoint
 from mozart_lstm.train import instantiate_entries, run
 
@@ -77,6 +78,11 @@ def test_one_epoch_writes_checkpoints_plots_csv_and_events(make_train_cfg, tmp_p
     # the n-gram, counted on the training side, on the same windows as the network
     assert metrics["baseline/ngram_order"] == 5 and metrics["baseline/ngram_loss"] > 0
     assert scalars(out, "baseline/ngram_acc") == pytest.approx([metrics["baseline/ngram_acc"]])
+    # metrics.csv holds the baselines beside the network's figures, as the logs and TensorBoard do
+    baselines = {key: value for key, value in metrics.items() if key.startswith("baseline/")}
+    assert {"baseline/acc_most_frequent", "baseline/ngram_loss", "baseline/ngram_acc_top5"} <= baselines.keys()
+    for key, value in baselines.items():
+        assert row[key] == pytest.approx(value, rel=1e-6), key
 
     hparams = (out / "tensorboard" / "hparams.yaml").read_text()
     assert "vocab_size" in hparams and "E5" not in hparams  # readable: no vocabulary dump
@@ -140,8 +146,20 @@ def test_three_way_split_logs_val_every_epoch_and_test_once(make_train_cfg, tmp_
     assert [row["epoch"] for row in rows] == [0, 1]
     assert all(row["val/acc"] is not None and row["val/loss"] is not None for row in rows)
     assert rows[0]["test/acc"] is None and rows[1]["test/acc"] == pytest.approx(metrics["test/acc"], rel=1e-6)
+    # the n-gram on the validation windows every epoch, and on the test windows with the one test pass
+    assert all(row["baseline/ngram_acc"] == pytest.approx(metrics["baseline/ngram_acc"]) for row in rows)
+    assert rows[0]["baseline/test_ngram_loss"] is None
+    assert rows[1]["baseline/test_ngram_loss"] == pytest.approx(metrics["baseline/test_ngram_loss"])
     assert len(scalars(out, "val/acc")) == 2 and len(scalars(out, "test/acc")) == 1
     assert {"val/loss", "val/perplexity", "test/loss", "test/acc_top5", "train/loss"} <= metrics.keys()
+
+
+def test_the_plots_draw_each_baseline_beside_the_curves_of_its_kind():
+    logged = {"baseline/acc_most_frequent": 0.2, "baseline/ngram_loss": 3.1, "baseline/ngram_acc": 0.3}
+    logged |= {"baseline/ngram_acc_top5": 0.6, "baseline/ngram_order": 5.0, "baseline/test_ngram_acc": 0.25}
+    assert baseline_lines(logged, "loss") == {"baseline/ngram_loss": 3.1}
+    accuracies = {"baseline/acc_most_frequent", "baseline/ngram_acc", "baseline/test_ngram_acc"}
+    assert baseline_lines(logged, "acc").keys() == accuracies  # not the n-gram's order, nor a top-5 figure
 
 
 @pytest.mark.parametrize(
@@ -177,6 +195,7 @@ def test_the_default_run_is_the_labs(compose_preset):
     # the lab's objective, every window every epoch, the whole test split every epoch
     assert (cfg.model.objective, cfg.data.train_targets, cfg.data.train_spacing) == ("last", "last", 1)
     assert cfg.data.eval_windows is None and cfg.data.split_by == "window" and cfg.trainer.max_time is None
+    assert cfg.model.carry_state is False  # every window from a zero state; experiment=lab carries it
     checkpoint = cfg.callbacks.model_checkpoint
     assert (checkpoint.every_n_epochs, checkpoint.save_top_k, checkpoint.save_last) == (1, -1, True)
     assert "=" not in checkpoint.filename and not checkpoint.auto_insert_metric_name
@@ -213,6 +232,7 @@ def test_experiments(compose_preset, experiment, expected):
         assert cfg[section][name] == value, key
     if experiment == "lab":
         assert "audio_samples" in cfg.callbacks and "model_checkpoint" in cfg.callbacks
+        assert cfg.model.carry_state is True  # the lab's loop: (h, c) carried from batch to batch
     if experiment == "fast":
         assert list(cfg.data.split) == [0.8, 0.2] and cfg.callbacks.early_stopping.monitor == "test/loss"
         assert cfg.keep_last_checkpoints == 3 and cfg.callbacks.model_checkpoint.save_top_k == 3

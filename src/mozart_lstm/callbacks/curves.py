@@ -14,6 +14,10 @@ from labtools.fileio import atomic_path, atomic_write_text
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test", "test_full")
+# the baselines callback's figures (baseline/*), logged beside every evaluation: columns of metrics.csv after the
+# network's, so that one file holds a run's comparison
+BASELINE = "baseline"
+COLUMN_ORDER = (*SPLITS, BASELINE)
 
 
 def _split_metrics(metrics: dict, splits) -> dict:
@@ -25,9 +29,10 @@ class TrainingCurves(Callback):
 
     Follows whichever metrics exist: `test/*` every epoch with the lab's 2-way split, or `val/*` every epoch
     and `test/*` once at the end with a 3-way split (drawn as a single point), and `test_full/*` once at the end
-    when the epochs evaluated a subset of the test split. Baseline accuracies, when logged, are drawn as dashed
-    lines. The first epoch whose evaluation accuracy reaches `accuracy_goal` is logged: a goal of 0 is always
-    reached, so a test of the line holds whatever accuracy a machine's kernels round to.
+    when the epochs evaluated a subset of the test split. The baselines' figures, when logged, are columns of
+    the table too, and their losses and accuracies are drawn as dashed lines on the matching plot. The first
+    epoch whose evaluation accuracy reaches `accuracy_goal` is logged: a goal of 0 is always reached, so a test
+    of the line holds whatever accuracy a machine's kernels round to.
     """
 
     def __init__(self, output_dir, accuracy_goal: float = 0.95):
@@ -42,8 +47,8 @@ class TrainingCurves(Callback):
             return
         metrics = trainer.callback_metrics
         evaluated = _split_metrics(metrics, ("val", "test"))
-        self.rows.setdefault(trainer.current_epoch, {}).update(evaluated)
-        self.baselines = {key: float(value) for key, value in metrics.items() if key.startswith("baseline/")}
+        self.baselines = _split_metrics(metrics, (BASELINE,))
+        self.rows.setdefault(trainer.current_epoch, {}).update(evaluated | self.baselines)
         accuracy = evaluated.get(f"{pl_module.eval_name}/acc")
         if self.goal_epoch is None and accuracy is not None and accuracy >= self.accuracy_goal:
             self.goal_epoch = trainer.current_epoch
@@ -65,7 +70,7 @@ class TrainingCurves(Callback):
     def on_test_end(self, trainer, pl_module):
         if trainer.fast_dev_run or not self.rows:
             return
-        self.rows[max(self.rows)].update(_split_metrics(trainer.callback_metrics, ("test", "test_full")))
+        self.rows[max(self.rows)].update(_split_metrics(trainer.callback_metrics, ("test", "test_full", BASELINE)))
         if trainer.is_global_zero:
             self.write()
 
@@ -84,8 +89,9 @@ class TrainingCurves(Callback):
         writer.writeheader()
         writer.writerows({"epoch": epoch, **self.rows[epoch]} for epoch in epochs)
         atomic_write_text(self.output_dir / "metrics.csv", table.getvalue())
-        self._plot("loss", [c for c in columns if c.endswith("/loss")], "mean NLL loss", {})
-        self._plot("accuracy", [c for c in columns if c.endswith("/acc")], "accuracy", self.baselines)
+        for name, kind, ylabel in (("loss", "loss", "mean NLL loss"), ("accuracy", "acc", "accuracy")):
+            curves = [column for column in columns if column.endswith(f"/{kind}")]
+            self._plot(name, curves, ylabel, baseline_lines(self.baselines, kind))
 
     def _plot(self, name: str, columns: list[str], ylabel: str, constants: dict) -> None:
         fig = Figure(figsize=(6.4, 4.0), layout="constrained")
@@ -106,6 +112,17 @@ class TrainingCurves(Callback):
             fig.savefig(tmp, format="png", dpi=110)
 
 
+def baseline_lines(baselines: dict, kind: str) -> dict:
+    """The baselines drawn on the `kind` plot ("loss" or "acc"): their top-1 figures of that kind, not the
+    n-gram's order or its top-5 accuracy, which have no curve beside them."""
+    lines = {}
+    for key, value in baselines.items():
+        words = key.removeprefix(f"{BASELINE}/").split("_")
+        if kind in words and "top5" not in words:
+            lines[key] = value
+    return lines
+
+
 def _column_order(column: str) -> tuple:
     split, _, metric = column.partition("/")
-    return (SPLITS.index(split) if split in SPLITS else len(SPLITS), metric)
+    return (COLUMN_ORDER.index(split) if split in COLUMN_ORDER else len(COLUMN_ORDER), metric)

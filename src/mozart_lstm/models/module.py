@@ -65,7 +65,7 @@ def time_limit_fraction(trainer: pl.Trainer):
 
 
 def check_model_settings(
-    vocab_size: int = 1, /, lr=1e-3, objective="last", optim=None, schedule=None, **network
+    vocab_size: int = 1, /, lr=1e-3, objective="last", optim=None, schedule=None, carry_state=False, **network
 ) -> NetworkConfig:
     """Reject impossible model settings, naming the config key; return the network's. `optim` and `schedule`
     are the model.optim and model.schedule groups as dicts (None: the lab's RMSprop at a constant lr).
@@ -78,6 +78,8 @@ def check_model_settings(
         raise UserError(f"model.lr={lr!r}: must be a finite number > 0")
     if objective not in OBJECTIVES:
         raise UserError(f"model.objective={objective!r}: must be one of {', '.join(OBJECTIVES)}")
+    if not isinstance(carry_state, bool):
+        raise UserError(f"model.carry_state={carry_state!r}: must be true or false")
     _check_group(OptimizerConfig, "model.optim", optim)
     _check_group(ScheduleConfig, "model.schedule", schedule)
     return config
@@ -102,6 +104,11 @@ class MozartLitModule(pl.LightningModule):
     `eval_name` names the split evaluated every epoch by Lightning's validation loop: "test" with the lab's
     80/20 split, "val" with a 3-way split. `test_name` prefixes `trainer.test()`'s pass over the whole test
     split ("test", or "test_full" when the epochs evaluated a subset of it as "test").
+
+    `carry_state` is the lab's Problem 3 loop: each training batch starts from the (h, c) the previous one ended
+    with, detached (no gradient flows back into the earlier batch). The state starts at zero at every epoch and
+    whenever the batch size changes (the state of 64 windows cannot start 16); evaluation and generation always
+    start from zero. With shuffled windows the carried state is the memory of another, unrelated window.
     """
 
     def __init__(
@@ -113,11 +120,12 @@ class MozartLitModule(pl.LightningModule):
         objective="last",
         optim: dict | None = None,
         schedule: dict | None = None,
+        carry_state: bool = False,
         **network,
     ):
         """`network`: the fields of NetworkConfig but vocab_size (the vocabulary's length), as conf/model names them."""
         super().__init__()
-        config = check_model_settings(len(vocab), lr, objective, optim, schedule, **network)
+        config = check_model_settings(len(vocab), lr, objective, optim, schedule, carry_state, **network)
         # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams).
         self.save_hyperparameters(logger=False)
         # the network's defaults too, so that a checkpoint names the whole network (as plain values)
@@ -126,6 +134,8 @@ class MozartLitModule(pl.LightningModule):
         self.eval_name = eval_name
         self.test_name = test_name
         self.objective = objective
+        self.carry_state = carry_state
+        self.carried_state: tuple[torch.Tensor, torch.Tensor] | None = None  # the last training batch's (h, c)
         # the optimizer steps the learning-rate schedule runs over (None: constant), and a resumed run's plan
         self.schedule_steps = self.resumed_schedule_steps = None
         self.net = MozartLSTM(config)
@@ -158,15 +168,30 @@ class MozartLitModule(pl.LightningModule):
         self._log_metrics(metrics, prefix, loss, log_probs, batch[1])
         return loss
 
+    def _starting_state(self, batch_size: int):
+        """The (h, c) a training batch starts from: the carried one (carry_state) when it has this batch's size,
+        else None, the zero state."""
+        carried = self.carried_state
+        if self.carry_state and carried is not None and carried[0].shape[1] == batch_size:
+            return carried
+        return None
+
     def training_loss(self, batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The objective's loss on a training batch, with the last position's log-probs and labels (the metrics')."""
         x, y = batch
-        if self.objective == "last":
-            return *self._last_position_loss(x, y), y
-        if y.ndim != 2:
+        every = self.objective == "all"
+        if every and y.ndim != 2:
             raise UserError("model.objective=all needs a label at every position: set data.train_targets=all")
-        every = self.net(x, all_positions=True)[0].float()
-        return self.criterion(every.flatten(0, 1), y.flatten()), every[:, -1], y[:, -1]
+        log_probs, (h, c) = self.net(x, self._starting_state(x.shape[0]), all_positions=every)
+        if self.carry_state:
+            self.carried_state = (h.detach(), c.detach())
+        log_probs = log_probs.float()  # under bf16-mixed the loss and metrics are still taken in full precision
+        if not every:
+            return self.criterion(log_probs, y), log_probs, y
+        return self.criterion(log_probs.flatten(0, 1), y.flatten()), log_probs[:, -1], y[:, -1]
+
+    def on_train_epoch_start(self):
+        self.carried_state = None
 
     def training_step(self, batch, batch_idx):
         loss, log_probs, y = self.training_loss(batch)
