@@ -217,9 +217,12 @@ def run(cfg: DictConfig) -> list[dict]:
     settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": mode}
     settings |= {"seed": cfg.seed, "num_samples": cfg.num_samples, "judge_pieces": cfg.judge_pieces}
     settings |= option_settings(sampler, rhythm)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = judge(judged, reference, train_grams, settings)
-    log.info("judged %d pieces against Mozart in %.1f s", len(judged), time.perf_counter() - started)
+    log.info(
+        "judged %d pieces against Mozart in %.1f s (%.1f s of CPU)",
+        len(judged), time.perf_counter() - started, time.process_time() - cpu,
+    )  # fmt: skip
     for result, summary in zip(results, report["samples"], strict=False):  # the judge's extra pieces come last
         result["summary"] = summary
     write_report(cfg.paths.output_dir, report)

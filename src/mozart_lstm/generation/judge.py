@@ -18,9 +18,15 @@ def generated_stretches(pieces: Sequence[Sequence[NoteEvent]]) -> list[Stretch]:
 
 def judge(pieces: Sequence[Sequence[NoteEvent]], mozart: Sequence[Stretch], train_grams: set, settings: dict) -> dict:
     """The music report of `pieces` (each the generated part's notes) against `mozart`, the reference stretches."""
-    samples = [piece_features(events, train_grams) for events in pieces]
+    return judge_stretches(generated_stretches(pieces), mozart, train_grams, settings)
+
+
+def judge_stretches(judged: Sequence[Stretch], mozart: Sequence[Stretch], train_grams: set, settings: dict) -> dict:
+    """`judge` of pieces that say which piece they come from: the controls judge Mozart against Mozart, and the
+    classifier must not train and test on one sonata."""
+    samples = [piece_features(stretch.events, train_grams) for stretch in judged]
     reference = [piece_features(stretch.events, train_grams) for stretch in mozart]
     report = music_report(samples, reference, settings)
     report["spread"] = overlap_spread(samples, reference) if report["comparison"] else None
-    report["two_sample"] = two_sample_test(generated_stretches(pieces), mozart)
+    report["two_sample"] = two_sample_test(judged, mozart)
     return report
