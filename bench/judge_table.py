@@ -13,6 +13,7 @@ the table says what the judge costs. OUT/judge_table.md holds the table.
 """
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,7 +36,8 @@ def generate(ckpt: str, folder: Path, overrides: list[str]) -> tuple[dict | None
     """(the run's report or None, its last line of error, seconds)."""
     command = [sys.executable, "generate.py", f"ckpt={ckpt}", *COMMON, f"hydra.run.dir={folder}", *overrides]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    # one thread: on a shared CPU, torch's OpenMP threads spin against the other processes
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
     seconds = time.perf_counter() - started
     report = folder / "music_report.json"
     if done.returncode or not report.is_file():
