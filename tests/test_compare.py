@@ -17,7 +17,7 @@ def random_pieces(count: int, n_pitch_names: int, seed: int, length: int = 40) -
     pieces = []
     for _ in range(count):
         tokens = [NAMES[i] for i in rng.integers(0, n_pitch_names, length)]
-        pieces.append(piece_features(tokens, note_events(tokens, make_timing(length)), set()))
+        pieces.append(piece_features(note_events(tokens, make_timing(length)), set()))
     return pieces
 
 

@@ -45,21 +45,25 @@ def test_generate_writes_midi_wav_and_piano_roll(generate_cfg, tmp_path, capsys)
     ]
     printed = capsys.readouterr().out.split()
     assert printed[-3:] == [str(paths["midi"]), str(paths["wav"]), str(paths["piano_roll"])]
-    assert set(result["summary"]) >= {"repeated", "distinct_tokens", "longest_run", "pitch_range", "copied_8grams"}
+    assert set(result["summary"]) >= {"repeated", "distinct_onsets", "longest_run", "structure", "copied_8grams"}
 
 
 def test_samples_are_printed_and_saved_beside_mozarts_reference(generate_cfg, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="mozart_lstm.generate"):
         results = run(generate_cfg("n_notes=12", "num_samples=8", "wav=false", "piano_roll=false"))
     report = json.loads((tmp_path / REPORT_NAME).read_text())
-    assert report["samples"] == [result["summary"] for result in results]
+    assert len(report["samples"]) == 16  # judge_pieces: 8 written, 8 more composed for the judge only
+    assert report["samples"][:8] == [result["summary"] for result in results]
     assert report["settings"]["n_notes"] == 12 and report["settings"]["sampler"] == "argmax"
+    assert report["two_sample"]["accuracy"] is None  # 12 tokens hold no stretch of 16 quarters: it says why
+    assert report["two_sample"]["why"].startswith("no classifier test")
     assert report["reference"]["pieces"] >= 2  # test-split stretches of 12 tokens of the tiny corpus
     assert 0.0 <= report["comparison"]["overlap"] <= 1.0 and report["comparison"]["kl"] >= 0.0
     [table] = [r.getMessage() for r in caplog.records if "beside Mozart" in r.getMessage()]
     header = table.splitlines()[1]
     assert header.split()[-4:] == ["7", "Mozart", "OA", "KL"]  # "sample 7": eight sample columns
-    assert "overlap with Mozart" in table.splitlines()[-1]
+    assert any(line.startswith("overlap with Mozart") for line in table.splitlines())
+    assert table.splitlines()[-1] == report["two_sample"]["why"]
 
 
 def test_reference_size_zero_turns_the_comparison_off(generate_cfg, tmp_path):

@@ -14,7 +14,7 @@ SCALE = ["C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5"]
 
 
 def features(tokens):
-    return piece_features(tokens, note_events(tokens, make_timing(len(tokens))), set())
+    return piece_features(note_events(tokens, make_timing(len(tokens))), set())
 
 
 REFERENCE = [features(SCALE), features(SCALE[::-1]), features(SCALE[1:] + ["D5"]), features(SCALE[:-1] + ["B3"])]

@@ -21,13 +21,14 @@ from mozart_lstm.data.timed_tokens import is_timed, token_gaps
 from mozart_lstm.generation.budget import check_fits, check_fits_on_device
 from mozart_lstm.generation.calibration import AUTO_MODE, CalibratedSampler, choose_sampler, seed_windows
 from mozart_lstm.generation.composers import COMPOSERS, MOZART, check_mozart_split, compose, made_by
-from mozart_lstm.generation.features import piece_features, split_ngrams
+from mozart_lstm.generation.features import split_ngrams
+from mozart_lstm.generation.judge import judge
 from mozart_lstm.generation.music import Rhythm, make_timing, note_events, write_midi
 from mozart_lstm.generation.piano_roll import save_piano_roll
 from mozart_lstm.generation.primer import check_primer, primer_seeds, read_primer
-from mozart_lstm.generation.reference import mozart_reference
+from mozart_lstm.generation.reference import mozart_stretches
 from mozart_lstm.generation.sampling import MODES, Sampler, check_run
-from mozart_lstm.generation.summary import format_report, music_report, write_report
+from mozart_lstm.generation.summary import format_report, write_report
 from mozart_lstm.generation.sweep import as_override
 from mozart_lstm.generation.synth import render, write_wav
 from mozart_lstm.models.precision import set_cudnn_tf32
@@ -73,6 +74,8 @@ def check_config(cfg: DictConfig) -> tuple[Sampler | CalibratedSampler, Rhythm]:
     for key in ("num_samples", "sample_rate"):
         if not is_whole(cfg[key]):
             raise UserError(f"{key}={cfg[key]!r}: must be a whole number >= 1")
+    if not is_whole(cfg.judge_pieces, minimum=0):
+        raise UserError(f"judge_pieces={cfg.judge_pieces!r}: must be a whole number >= 0 (0: num_samples only)")
     if not is_whole(cfg.reference_size, minimum=0):
         raise UserError(f"reference_size={cfg.reference_size!r}: must be a whole number >= 0 (0: no reference)")
     if not is_positive(cfg.bpm):
@@ -175,37 +178,48 @@ def run(cfg: DictConfig) -> list[dict]:
             f"{ckpt_path}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
         )
 
+    composed = max(cfg.num_samples, cfg.judge_pieces)  # the judge's pieces beyond num_samples are not written
     if primed:
-        seeds = primer_seeds(primed, vocab, cfg.num_samples)
+        seeds = primer_seeds(primed, vocab, composed)
     else:
-        seeds = seed_windows(datamodule.test_set, cfg.num_samples, cfg.seed)
+        seeds = seed_windows(datamodule.test_set, composed, cfg.seed)
     ids = compose(cfg, model, datamodule, seeds, sampler, mode, seq_len, device)
 
     train_grams = split_ngrams(datamodule.train_set, vocab)
     out = Path(cfg.paths.output_dir) / cfg.out
     n_seed = seeds.shape[1]
-    results = []
+    results, judged = [], []
     for k, row in enumerate(ids.tolist()):
         tokens = [vocab[i] for i in row]
         paths = output_paths(out, k, cfg.num_samples)
         learned = token_gaps(tokens)  # None for pitch-only tokens
         timing = make_timing(len(tokens), rhythm, corpus=ckpt.rhythm, seed=cfg.seed + k, learned_gaps=learned)
-        write_midi(tokens, paths["midi"], timing=timing)
         events = note_events(tokens, timing)
+        judged.append(events[n_seed:])
+        if k >= cfg.num_samples:
+            continue
+        write_midi(tokens, paths["midi"], timing=timing)
         if cfg.wav:
             write_wav(paths["wav"], render(events, cfg.sample_rate, cfg.bpm), cfg.sample_rate)
         if cfg.piano_roll:
             made = f"{n_seed} {'primer' if primer else 'seed'} tokens + {cfg.n_notes} {made_by(cfg.composer, sampler)}"
             save_piano_roll(paths["piano_roll"], events, n_seed, f"{paths['midi'].name}: {made}")
         written = {kind: path.resolve() for kind, path in paths.items() if kind == "midi" or cfg[kind]}
-        summary = piece_features(tokens[n_seed:], events[n_seed:], train_grams)
-        results.append({"tokens": tokens, "paths": written, "summary": summary})
+        results.append({"tokens": tokens, "paths": written})
 
-    reference = mozart_reference(datamodule, cfg.n_notes, cfg.reference_size, train_grams)
+    reference = mozart_stretches(datamodule, cfg.n_notes, cfg.reference_size)
     settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": mode}
-    settings |= {"seed": cfg.seed} | ({"primer": str(primer)} if primer else {})
+    settings |= {"seed": cfg.seed, "num_samples": cfg.num_samples, "judge_pieces": cfg.judge_pieces}
+    settings |= {"primer": str(primer)} if primer else {}
     settings |= option_settings(sampler, rhythm)
-    report = music_report([r["summary"] for r in results], reference, settings)
+    started, cpu = time.perf_counter(), time.process_time()
+    report = judge(judged, reference, train_grams, settings)
+    log.info(
+        "judged %d pieces against Mozart in %.1f s (%.1f s of CPU)",
+        len(judged), time.perf_counter() - started, time.process_time() - cpu,
+    )  # fmt: skip
+    for result, summary in zip(results, report["samples"], strict=False):  # the judge's extra pieces come last
+        result["summary"] = summary
     write_report(cfg.paths.output_dir, report)
     log.info("the generated part (the seed excluded) beside Mozart's own music:\n%s", format_report(report))
     for result in results:

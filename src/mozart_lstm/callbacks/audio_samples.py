@@ -1,6 +1,6 @@
 """Hear the model improve during training: every N epochs, a short generated sample is logged to
 TensorBoard as audio (the generated part) and as a piano-roll image (seed window and generated part),
-and a few samples are measured against Mozart's own music (scalars `music/...`, see generation.summary)."""
+and a few samples are measured against Mozart's own music (scalars `music/...`, see generation.judge)."""
 
 import dataclasses
 import logging
@@ -12,12 +12,12 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from labtools.checks import is_whole
 from mozart_lstm.data.timed_tokens import token_gaps
 from mozart_lstm.generation.compare import spread
-from mozart_lstm.generation.features import piece_features, split_ngrams
+from mozart_lstm.generation.features import split_ngrams
+from mozart_lstm.generation.judge import judge
 from mozart_lstm.generation.music import DEFAULT_RHYTHM, Rhythm, make_timing, note_events
 from mozart_lstm.generation.piano_roll import plot_piano_roll
-from mozart_lstm.generation.reference import mozart_reference
+from mozart_lstm.generation.reference import mozart_stretches
 from mozart_lstm.generation.sampling import ARGMAX, Sampler, check_run, generate_ids
-from mozart_lstm.generation.summary import music_report
 from mozart_lstm.generation.synth import render
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,9 @@ class AudioSamples(pl.Callback):
     `sampler` and `rhythm` come built from generate.py's groups, conf/sampler/ and conf/rhythm/.
     The first is logged as audio and a piano roll; all are measured against `reference_size` test-split
     stretches of Mozart: `music/<feature>` (the samples' mean), `music_reference/<feature>` (Mozart's),
-    `music/overlap` (mean OA) and `music/kl` (mean KL).
+    `music/overlap` (mean OA), `music/overlap_spread`, `music/kl` (mean KL), `music/two_sample_accuracy` (the
+    classifier two-sample test; 0.5 = indistinguishable) and its `music/two_sample_spread`; `music/structure` is
+    among the features. A figure that cannot be computed is left out, and the log says why once.
     Needs a TensorBoardLogger; without one it does nothing. Runs on the global-zero process only.
     """
 
@@ -52,7 +54,8 @@ class AudioSamples(pl.Callback):
         if not is_whole(num_samples) or not is_whole(reference_size, minimum=0):
             raise ValueError(f"num_samples must be >= 1 and reference_size >= 0, got {num_samples}, {reference_size}")
         self.num_samples, self.reference_size = num_samples, reference_size
-        self._reference: tuple[set, list[dict]] | None = None  # (training 8-grams, Mozart's features), built once
+        self._reference: tuple[set, list] | None = None  # (training 8-grams, Mozart's stretches), built once
+        self._said: set[str] = set()  # why a figure is missing, logged once each
         self.every_n_epochs = every_n_epochs
         self.n_notes = n_notes
         check_run(n_notes, mode)
@@ -91,23 +94,40 @@ class AudioSamples(pl.Callback):
         writer.add_audio("samples/audio", audio[None], step, sample_rate=self.sample_rate)
         title = f"epoch {epoch}: {n_seed} seed tokens + {self.n_notes} generated"
         writer.add_figure("samples/piano_roll", plot_piano_roll(events, n_seed, title), step)
-        self.log_music(writer, step, datamodule, [(t[n_seed:], e[n_seed:]) for t, e in pieces])
+        self.log_music(writer, step, datamodule, [e[n_seed:] for _, e in pieces])
         log.info("Logged a %d-token sample (audio, piano roll, music figures) at epoch %d", self.n_notes, epoch)
 
     def log_music(self, writer, step: int, datamodule, pieces) -> None:
         """The generated parts' features and their closeness to Mozart's, as TensorBoard scalars."""
         if self._reference is None:
             train_grams = split_ngrams(datamodule.train_set, datamodule.vocab.tokens)
-            self._reference = train_grams, mozart_reference(datamodule, self.n_notes, self.reference_size, train_grams)
+            self._reference = train_grams, mozart_stretches(datamodule, self.n_notes, self.reference_size)
         train_grams, reference = self._reference
-        report = music_report([piece_features(t, e, train_grams) for t, e in pieces], reference, {})
+        report = judge(pieces, reference, train_grams, {"n_notes": self.n_notes})
         spreads = [("music", spread(report["samples"]))]
         if reference:
             spreads.append(("music_reference", report["reference"]["spread"]))
         for prefix, stats in spreads:
             for name, figures in stats.items():
-                if isinstance(figures["mean"], float):  # the 12-bin histogram has no single line to draw
+                if figures is not None and isinstance(figures["mean"], float):  # the histogram has no single line
                     writer.add_scalar(f"{prefix}/{name}", figures["mean"], step)
-        for key in ("overlap", "kl"):
-            if report["comparison"] and report["comparison"][key] is not None:
-                writer.add_scalar(f"music/{key}", report["comparison"][key], step)
+        for name, value in music_scalars(report).items():
+            writer.add_scalar(f"music/{name}", value, step)
+        why = report["two_sample"]["why"]
+        if why and why not in self._said:
+            self._said.add(why)
+            log.info("audio_samples: %s", why)
+
+
+def music_scalars(report: dict) -> dict[str, float]:
+    """The report's overall figures that it has: overlap, kl, their spread, the two-sample test's accuracy."""
+    comparison, test = report["comparison"] or {}, report["two_sample"]
+    overlap_spread = ((report["spread"] or {}).get("overlap") or {}).get("spread")
+    found = {
+        "overlap": comparison.get("overlap"),
+        "kl": comparison.get("kl"),
+        "overlap_spread": overlap_spread,
+        "two_sample_accuracy": test["accuracy"],
+        "two_sample_spread": test.get("spread"),
+    }
+    return {name: value for name, value in found.items() if value is not None}

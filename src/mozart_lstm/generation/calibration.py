@@ -55,7 +55,7 @@ def composed_features(
         tokens = [vocab[i] for i in row]
         gaps = token_gaps(tokens)
         timing = make_timing(len(tokens), DEFAULT_RHYTHM, corpus=corpus_rhythm, seed=seed + k, learned_gaps=gaps)
-        features.append(piece_features(tokens, note_events(tokens, timing), train_grams))
+        features.append(piece_features(note_events(tokens, timing), train_grams))
     return features
 
 

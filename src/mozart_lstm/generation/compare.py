@@ -19,7 +19,11 @@ Degenerate cases, so no NaN or infinity ever comes out:
 - densities are floored at 1e-10 of their peak before the KL, so sets that never meet give a large
   finite KL (about 23) rather than infinity;
 - with fewer than 2 reference pieces there is no intra sample: `compare_sets` refuses, naming the count;
-  a feature whose sample is empty after leaving out duplicates gets None (null in JSON).
+  a feature whose sample is empty after leaving out duplicates gets None (null in JSON);
+- a piece whose feature is None (the structure of a piece under two bars) takes no part in that feature.
+
+The overall `overlap` and `kl` are the means over the features of OVERALL; the structure is compared, but
+stands beside them (see features.py).
 """
 
 from collections.abc import Sequence
@@ -28,7 +32,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.stats import entropy, gaussian_kde, norm
 
-from mozart_lstm.generation.features import COMPARED
+from mozart_lstm.generation.features import COMPARED, OVERALL
 
 GRID_POINTS = 2001
 GRID_MARGIN = 4  # bandwidths beyond the extreme distances: the Gaussian tails left out weigh < 1e-4
@@ -36,8 +40,9 @@ DENSITY_FLOOR = 1e-10
 
 
 def feature_matrix(pieces: Sequence[dict], name: str) -> np.ndarray:
-    """One row per piece: a scalar feature as a 1-vector, the histogram as its 12 bins."""
-    return np.array([np.atleast_1d(np.asarray(p[name], dtype=float)) for p in pieces])
+    """One row per piece that has the feature (not None): a scalar as a 1-vector, the histogram as its 12 bins."""
+    rows = [np.atleast_1d(np.asarray(p[name], dtype=float)) for p in pieces if p[name] is not None]
+    return np.array(rows) if rows else np.empty((0, 1))
 
 
 def is_constant(sample: np.ndarray) -> bool:
@@ -78,9 +83,13 @@ def overlap_and_kl(intra: np.ndarray, inter: np.ndarray) -> dict:
 
 
 def distance_samples(generated: Sequence[dict], reference: Sequence[dict], name: str, kept_rr, kept_gr):
-    """(intra, inter) distances of one feature over the kept pairs (see `distinct_pairs`)."""
+    """(intra, inter) distances of one feature over the kept pairs (see `distinct_pairs`) of pieces that have it."""
+    has_r = np.array([p[name] is not None for p in reference], dtype=bool)
+    has_g = np.array([p[name] is not None for p in generated], dtype=bool)
     values_r, values_g = feature_matrix(reference, name), feature_matrix(generated, name)
-    return cdist(values_r, values_r)[kept_rr], cdist(values_g, values_r)[kept_gr]
+    intra = cdist(values_r, values_r)[kept_rr[np.ix_(has_r, has_r)]] if has_r.any() else np.empty(0)
+    inter = cdist(values_g, values_r)[kept_gr[np.ix_(has_g, has_r)]] if has_g.any() and has_r.any() else np.empty(0)
+    return intra, inter
 
 
 def distinct_pairs(pieces: Sequence[dict], reference: Sequence[dict]) -> np.ndarray:
@@ -91,7 +100,7 @@ def distinct_pairs(pieces: Sequence[dict], reference: Sequence[dict]) -> np.ndar
 
 def compare_sets(generated: Sequence[dict], reference: Sequence[dict]) -> dict:
     """Per feature of COMPARED its OA and KL, and the overall figures: `overlap`, the mean OA over the
-    features, and `kl`, the mean KL (None where no feature has a value)."""
+    features of OVERALL, and `kl`, their mean KL (None where no feature has a value)."""
     if len(reference) < 2 or not generated:
         raise ValueError(
             f"a set comparison needs at least 2 reference pieces and 1 generated piece, "
@@ -103,16 +112,18 @@ def compare_sets(generated: Sequence[dict], reference: Sequence[dict]) -> dict:
 
 
 def mean_of(per_feature: dict, key: str) -> float | None:
-    values = [figures[key] for figures in per_feature.values() if figures[key] is not None]
+    values = [per_feature[name][key] for name in OVERALL if per_feature[name][key] is not None]
     return float(np.mean(values)) if values else None
 
 
 def spread(pieces: Sequence[dict]) -> dict:
-    """Mean and standard deviation of every feature over a set (per bin for the histogram)."""
+    """Mean and standard deviation of every feature over a set (per bin for the histogram); None for a feature
+    that no piece has."""
     stats = {}
     for name in pieces[0] if pieces else ():
         values = feature_matrix(pieces, name)
-        stats[name] = {"mean": plain(values.mean(axis=0)), "std": plain(values.std(axis=0))}
+        has = len(values) > 0
+        stats[name] = {"mean": plain(values.mean(axis=0)), "std": plain(values.std(axis=0))} if has else None
     return stats
 
 

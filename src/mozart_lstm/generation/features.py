@@ -1,9 +1,10 @@
-"""Features of one piece, computed from its tokens and their timing (the events that go into the MIDI).
+"""Features of one piece, computed from its decoded notes (the events that go into the MIDI), never from token
+strings: one judge for every tokenization (see `generation.onsets`).
 
 Sources: MusPy (Dong et al., ISMIR 2020, `muspy/metrics`) and mgeval (Yang and Lerch, "On the evaluation
 of generative models in music", 2018). Every pitch of every event counts as one note, as in MusPy (not
 weighted by duration), so a feature does not change with the rhythm chosen at generation time unless it
-is about time: an onset is a time at which one or more tokens start together.
+is about time: an onset is a time at which one or more notes start together.
 """
 
 import itertools
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mozart_lstm.generation.music import NoteEvent
+from mozart_lstm.generation.music import NoteEvent, midi_numbers
+from mozart_lstm.generation.onsets import onsets
+from mozart_lstm.generation.structure import self_similarity
 
 NGRAM = 8
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -27,6 +30,7 @@ class Feature:
     kind: str  # how to print it: count, share, number, pitch, histogram
     definition: str
     compared: bool = True  # part of the set comparison with the reference (OA, KL)
+    in_overall: bool = True  # part of the overall overlap, the mean OA
 
 
 FEATURES = (
@@ -71,20 +75,30 @@ FEATURES = (
         "number",
         "mean absolute step in semitones between the highest pitches of consecutive onsets (mgeval PI)",
     ),
-    Feature("distinct_tokens", "distinct tokens", "count", "number of different tokens (this project)"),
-    Feature("longest_run", "longest run", "count", "most consecutive identical tokens (this project)"),
-    Feature("repeated", "repeated", "share", "share of tokens equal to the token before (this project)"),
+    Feature("distinct_onsets", "distinct onsets", "count", "number of different pitch sets at onsets (this project)"),
+    Feature("longest_run", "longest run", "count", "most consecutive onsets with the same pitch set (this project)"),
+    Feature("repeated", "repeated", "share", "share of onsets whose pitch set equals the one before (this project)"),
+    Feature(
+        "structure",
+        "structure (self-similarity)",
+        "share",
+        "mean best Jaccard similarity of each bar's (position, pitch class) onsets with an earlier bar's (this "
+        "project, generation/structure.py); null for a piece under 2 bars",
+        in_overall=False,  # reported beside the overall figure, so that it stays comparable with earlier runs
+    ),
     Feature(
         "copied_8grams",
         "copied 8-grams",
         "share",
-        "share of the piece's 8-grams found verbatim in the training split: memorisation (this project)",
+        "share of the piece's 8-grams of notes (each event's pitches) found verbatim in the training split: "
+        "memorisation (this project)",
         compared=False,  # closer to the reference is not better here: it is a warning, not a likeness
     ),
 )
 COMPARED = tuple(f.name for f in FEATURES if f.compared)
+OVERALL = tuple(f.name for f in FEATURES if f.compared and f.in_overall)
 # Pieces shorter than this get no set comparison: mean_interval and repeated are steps between neighbouring
-# tokens, and a single token has none, so every piece would carry the same stand-in 0 for them and the
+# onsets, and a single token has none, so every piece would carry the same stand-in 0 for them and the
 # pitch features of one chord; the densities would compare placeholders.
 MIN_COMPARED_TOKENS = 2
 
@@ -111,9 +125,16 @@ def training_ngrams(stream: Sequence, starts: Sequence[int], span: int, n: int =
     return found
 
 
+def note_unit(pitches: Sequence[int]) -> tuple[int, ...]:
+    """What one event of an 8-gram is: its pitches, sorted, so that neither the gap a timed token carries nor the
+    chord order of a token tells two equal events apart."""
+    return tuple(sorted(pitches))
+
+
 def split_ngrams(dataset, vocab: Sequence[str]) -> set[tuple]:
-    """The 8-grams of a WindowDataset's windows and their targets, as token strings (`vocab[id]`)."""
-    stream = [vocab[i] for i in dataset.ids.tolist()]
+    """The 8-grams of a WindowDataset's windows and their targets, as `note_unit`s."""
+    units = [note_unit(midi_numbers(token)) for token in vocab]
+    stream = [units[i] for i in dataset.ids.tolist()]
     return training_ngrams(stream, dataset.starts, dataset.seq_len + 1)
 
 
@@ -128,29 +149,27 @@ def entropy_bits(probs: np.ndarray) -> float:
     return 0.0 - float((nonzero * np.log2(nonzero)).sum())  # 0.0 - x, not -x: one pitch class prints 0, not -0
 
 
+# the 24 major and natural-minor scales, one row of 12 pitch-class memberships each
+SCALES = np.array([np.roll(np.isin(np.arange(12), steps), root) for steps in (MAJOR, MINOR) for root in range(12)])
+
+
 def scale_consistency(histogram: np.ndarray) -> float:
     """The largest share of notes in one major or minor scale, over all 12 roots."""
-    scales = [np.roll(np.isin(np.arange(12), steps), root) for steps in (MAJOR, MINOR) for root in range(12)]
-    return float(max(histogram[scale].sum() for scale in scales))
+    return float(max(histogram[scale].sum() for scale in SCALES))  # masks, not a product: a full scale sums to 1.0
 
 
-def onsets(events: Sequence[NoteEvent]) -> list[set[int]]:
-    """The distinct pitches starting at each onset, in time order (tokens at one offset sound together)."""
-    starting: dict[float, set[int]] = {}
-    for event in sorted(events, key=lambda e: e.offset):
-        starting.setdefault(event.offset, set()).update(event.pitches)
-    return list(starting.values())
-
-
-def piece_features(tokens: Sequence[str], events: Sequence[NoteEvent], train_ngrams: set[tuple]) -> dict:
-    """Every feature of FEATURES for one piece: `events` are `tokens` placed in time (`note_events`)."""
-    if not tokens or len(tokens) != len(events):
-        raise ValueError(f"a piece needs one event per token and at least one token, got {len(tokens)} tokens")
+def piece_features(events: Sequence[NoteEvent], train_ngrams: set[tuple]) -> dict:
+    """Every feature of FEATURES for one piece, from its decoded notes (`note_events`); `train_ngrams` are
+    `split_ngrams`."""
+    if not events:
+        raise ValueError("a piece needs at least one note")
     pitches = [midi for event in events for midi in event.pitches]
     histogram = pitch_class_histogram(pitches)
     chords = onsets(events)
-    tops = [max(onset) for onset in chords]
-    grams = [tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1)]
+    sets = [onset.pitches for onset in chords]
+    tops = [max(pitches) for pitches in sets]
+    units = [note_unit(event.pitches) for event in events]
+    grams = [tuple(units[i : i + NGRAM]) for i in range(len(units) - NGRAM + 1)]
     return {
         "pitch_range": max(pitches) - min(pitches),
         "lowest_pitch": min(pitches),
@@ -160,11 +179,12 @@ def piece_features(tokens: Sequence[str], events: Sequence[NoteEvent], train_ngr
         "pitch_class_histogram": histogram.tolist(),
         "pitch_class_entropy": entropy_bits(histogram),
         "scale_consistency": scale_consistency(histogram),
-        "polyphony": float(np.mean([len(onset) for onset in chords])),
-        "chord_share": float(np.mean([len(onset) > 1 for onset in chords])),
+        "polyphony": float(np.mean([len(onset) for onset in sets])),
+        "chord_share": float(np.mean([len(onset) > 1 for onset in sets])),
         "mean_interval": float(np.abs(np.diff(tops)).mean()) if len(tops) > 1 else 0.0,
-        "distinct_tokens": len(set(tokens)),
-        "longest_run": max(len(list(run)) for _, run in itertools.groupby(tokens)),
-        "repeated": sum(a == b for a, b in itertools.pairwise(tokens)) / max(len(tokens) - 1, 1),
+        "distinct_onsets": len(set(sets)),
+        "longest_run": max(len(list(run)) for _, run in itertools.groupby(sets)),
+        "repeated": sum(a == b for a, b in itertools.pairwise(sets)) / max(len(sets) - 1, 1),
+        "structure": self_similarity(chords),
         "copied_8grams": sum(g in train_ngrams for g in grams) / len(grams) if grams else 0.0,
     }

@@ -10,11 +10,12 @@ import bisect
 import itertools
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from mozart_lstm.generation.features import piece_features
-from mozart_lstm.generation.music import Timing, note_events
+from mozart_lstm.generation.music import NoteEvent, Timing, note_events
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +36,43 @@ def stretch_starts(starts: Sequence[int], piece_lengths: Sequence[int], length: 
     return [found[i] for i in np.linspace(0, len(found) - 1, count).round().astype(int)]
 
 
-def reference_features(pieces, starts: Sequence[int], length: int, count: int, train_ngrams: set) -> list[dict]:
-    """The features (see `piece_features`) of up to `count` test-split stretches of `length` tokens.
+@dataclass(frozen=True)
+class Stretch:
+    """Mozart's notes of one reference stretch, time from 0, and the piece they come from (the two-sample test
+    never trains and tests on one piece)."""
+
+    piece: str
+    events: list[NoteEvent]
+
+
+def reference_stretches(pieces, starts: Sequence[int], length: int, count: int) -> list[Stretch]:
+    """Up to `count` stretches of `length` tokens at the corpus's real offsets and durations.
 
     `pieces` are the corpus's `Piece`s in the order their tokens were concatenated into the stream that
     `starts` index; every stretch's time starts at 0.
     """
-    features = []
+    found = []
     for index, at in stretch_starts(starts, [len(p.tokens) for p in pieces], length, count):
         piece = pieces[index]
         tokens = piece.tokens[at : at + length]
         offsets = np.asarray(piece.offsets[at : at + length], dtype=float)
         timing = Timing(offsets - offsets[0], np.asarray(piece.durations[at : at + length], dtype=float))
-        features.append(piece_features(tokens, note_events(tokens, timing), train_ngrams))
-    return features
+        found.append(Stretch(piece.name, note_events(tokens, timing)))
+    return found
+
+
+def reference_features(pieces, starts: Sequence[int], length: int, count: int, train_ngrams: set) -> list[dict]:
+    """The features (see `piece_features`) of the `reference_stretches`."""
+    return [piece_features(s.events, train_ngrams) for s in reference_stretches(pieces, starts, length, count)]
 
 
 def mozart_reference(datamodule, length: int, count: int, train_grams: set, split: str = "test") -> list[dict]:
-    """`reference_features` of a set-up `MidiDataModule`'s held-out `split` ("test", or "val" where the run has a
+    """The features of `mozart_stretches`."""
+    return [piece_features(s.events, train_grams) for s in mozart_stretches(datamodule, length, count, split)]
+
+
+def mozart_stretches(datamodule, length: int, count: int, split: str = "test") -> list[Stretch]:
+    """`reference_stretches` of a set-up `MidiDataModule`'s held-out `split` ("test", or "val" where the run has a
     validation split); its pieces are re-read from the token cache, which holds their timing."""
     if count == 0:
         return []
@@ -60,7 +80,7 @@ def mozart_reference(datamodule, length: int, count: int, train_grams: set, spli
     if held_out is None:
         raise ValueError(f"the data module has no {split} split")
     pieces = datamodule.pieces()  # the windows hold ids only; the timing is in the pieces
-    found = reference_features(pieces, held_out.starts.tolist(), length, count, train_grams)
+    found = reference_stretches(pieces, held_out.starts.tolist(), length, count)
     if count >= 2 and len(found) < 2:
         log.warning(
             "Mozart's reference: %d stretch(es) of %d tokens fit inside one %s piece, too few for a set "

@@ -1,7 +1,8 @@
 """What the user reads: the generated pieces' features beside Mozart's, and how close the two sets are.
 
 `music_report` gathers per-sample features, the reference's spread and the set comparison into one
-JSON-ready dict; `format_report` prints it as one table, a row per feature.
+JSON-ready dict (`judge.judge` adds the overlap's spread and the classifier two-sample test); `format_report`
+prints it as one table, a row per feature, and a line per overall figure.
 """
 
 import json
@@ -13,7 +14,7 @@ from music21 import pitch
 
 from labtools.fileio import atomic_write_text
 from mozart_lstm.generation.compare import compare_sets, spread
-from mozart_lstm.generation.features import COMPARED, FEATURES, MIN_COMPARED_TOKENS, PITCH_CLASS_NAMES
+from mozart_lstm.generation.features import FEATURES, MIN_COMPARED_TOKENS, OVERALL, PITCH_CLASS_NAMES
 
 REPORT_NAME = "music_report.json"
 
@@ -63,8 +64,9 @@ def format_spread(kind: str, stats: dict | None) -> str:
 
 
 def format_report(report: dict) -> str:
-    """Features as rows; a column per sample, then Mozart's mean ± sd, then OA and KL against Mozart."""
-    samples = report["samples"]
+    """Features as rows; a column per written sample (`num_samples` of the settings; the judge may have composed
+    more), then Mozart's mean ± sd, then OA and KL against Mozart; then the overall lines."""
+    samples = report["samples"][: report["settings"].get("num_samples")]
     reference = report["reference"]["spread"] if report["reference"] else {}
     compared = report["comparison"]["features"] if report["comparison"] else {}
     rows = [["feature", *(f"sample {i}" for i in range(len(samples))), "Mozart", "OA", "KL"]]
@@ -78,7 +80,8 @@ def format_report(report: dict) -> str:
                 *(format_value("number", figures.get(key)) for key in ("overlap", "kl")),
             ]
         )
-    return render(rows) + "\n" + closeness_line(report)
+    lines = [closeness_line(report), spread_line(report), structure_line(report), classifier_line(report)]
+    return "\n".join([render(rows), *(line for line in lines if line)])
 
 
 def closeness_line(report: dict) -> str:
@@ -95,9 +98,64 @@ def closeness_line(report: dict) -> str:
             "(reference_size >= 2, and test pieces longer than n_notes)"
         )
     return (
-        f"overlap with Mozart: {format_value('number', comparison['overlap'])} (mean OA over {len(COMPARED)} "
+        f"overlap with Mozart: {format_value('number', comparison['overlap'])} (mean OA over {len(OVERALL)} "
         f"features; 1 = indistinguishable), mean KL {format_value('number', comparison['kl'])}; "
-        f"reference: {reference['pieces']} test-split stretches of {report['settings'].get('n_notes')} tokens"
+        f"reference: {reference['pieces']} test-split stretches of {report['settings'].get('n_notes')} tokens, "
+        f"against {len(report['samples'])} generated pieces"
+    )
+
+
+def interval(figures: dict) -> str:
+    low, high = figures["ci95"]
+    return f"± {figures['spread']:.3f}, 95% {low:.3f}-{high:.3f}"
+
+
+def spread_line(report: dict) -> str | None:
+    """The overall overlap's spread (judge.judge's reports only; the closeness line says why there is none)."""
+    if not report.get("comparison") or "spread" not in report:
+        return None
+    figures = report["spread"]["overlap"]
+    if figures is None:
+        return f"no spread of the overlap: it needs 2 generated pieces, got {len(report['samples'])} (judge_pieces)"
+    return (
+        f"overlap spread {interval(figures)} (bootstrap over the {len(report['samples'])} generated pieces); "
+        f"a spread below 0.02 needs {figures['pieces_needed']} pieces"
+    )
+
+
+def structure_line(report: dict) -> str | None:
+    """The structure feature, reported apart from the overall mean."""
+    if not report.get("comparison"):
+        return None
+    overlap = report["comparison"]["features"]["structure"]["overlap"]
+    mine, mozart = spread(report["samples"])["structure"], (report["reference"]["spread"] or {}).get("structure")
+    if overlap is None or mine is None or mozart is None:
+        return "no structure figure: it needs pieces of at least 2 bars (8 quarters) on both sides: a longer n_notes"
+    figures = (report.get("spread") or {}).get("structure")
+    return (
+        f"structure (self-similarity, not in the overall mean): {mine['mean']:.3f} against Mozart's "
+        f"{mozart['mean']:.3f} ± {mozart['std']:.3f}; OA {overlap:.3f}" + (f" {interval(figures)}" if figures else "")
+    )
+
+
+def classifier_line(report: dict) -> str | None:
+    test = report.get("two_sample")
+    if test is None:
+        return None
+    if test["why"]:
+        return test["why"]
+    needed = test["pieces_needed"]
+    enough = (
+        f"a spread below 0.02 needs {needed} generated pieces"
+        if needed is not None
+        else f"Mozart's {test['pieces']['mozart']} pieces alone spread ± {test['mozart_side_spread']:.3f}: no number "
+        "of generated pieces brings it below 0.02"
+    )
+    return (
+        f"classifier two-sample test: told apart from Mozart {test['accuracy']:.3f} of the time ({interval(test)}; "
+        f"0.5 = indistinguishable), on {test['stretches']['generated']} + {test['stretches']['mozart']} stretches of "
+        f"{test['quarters']:g} quarters from {test['pieces']['generated']} + {test['pieces']['mozart']} pieces, "
+        f"{test['folds']} folds by piece; it leans on {', '.join(test['telling'])}; {enough}"
     )
 
 

@@ -1,5 +1,7 @@
 """`python generate.py -m ... sampler=temperature sampler.temperature=0.7,0.9 sampler.top_p=0.9,1.0` ends with
-one table: every job's samples against Mozart's reference, the closest (highest mean overlapped area) first.
+one table: every job's samples against Mozart's reference, the closest (highest mean overlapped area) first, with
+the overlap's spread, the classifier two-sample test's accuracy and spread (0.5 = indistinguishable; `-` where
+it could not be computed, the job's report says why) and the structure feature.
 
 A Hydra callback (conf/generate.yaml, `hydra.callbacks`) reads the `music_report.json` of every job under
 the sweep folder and writes the table there as `sampling_comparison.txt`. A row is labelled by the settings that
@@ -18,7 +20,15 @@ log = logging.getLogger(__name__)
 
 TABLE_NAME = "sampling_comparison.txt"
 # The few features a sweep over sampling settings moves most; the report of each job has them all.
-COLUMNS = ("pitch_class_entropy", "scale_consistency", "mean_interval", "repeated", "longest_run", "copied_8grams")
+COLUMNS = (
+    "structure",
+    "pitch_class_entropy",
+    "scale_consistency",
+    "mean_interval",
+    "repeated",
+    "longest_run",
+    "copied_8grams",
+)
 
 
 def varying_settings(reports: list[dict]) -> list[str]:
@@ -38,6 +48,20 @@ def closeness(report: dict) -> tuple:
     return (overlap is None, -(overlap or 0.0))
 
 
+def with_spread(figure: float | None, spread: dict | None) -> str:
+    if figure is None:
+        return "-"
+    return f"{figure:.3f}" + (f" ± {spread['spread']:.3f}" if spread else "")
+
+
+def overall_cells(report: dict) -> list[str]:
+    """OA ± spread, KL, two-sample accuracy ± spread (reports written before these figures have none)."""
+    comparison, test = report["comparison"] or {}, report.get("two_sample") or {}
+    overlap = with_spread(comparison.get("overlap"), (report.get("spread") or {}).get("overlap"))
+    kl = "-" if comparison.get("kl") is None else f"{comparison['kl']:.2f}"
+    return [overlap, kl, with_spread(test.get("accuracy"), test if test.get("accuracy") is not None else None)]
+
+
 def comparison_table(reports: list[dict]) -> str:
     """One row per job, closest to the reference first, and Mozart's own values in the last row."""
     # music21 and scipy load here, not when Hydra builds the callback at the start of every run
@@ -47,21 +71,20 @@ def comparison_table(reports: list[dict]) -> str:
 
     kinds = {f.name: f for f in FEATURES}
     varying = varying_settings(reports)
-    rows = [["setting", "OA", "KL", *(kinds[name].label for name in COLUMNS)]]
+    rows = [["setting", "OA", "KL", "told apart", *(kinds[name].label for name in COLUMNS)]]
     for report in sorted(reports, key=closeness):
-        comparison = report["comparison"] or {}
         means = spread(report["samples"])
         rows.append(
             [
                 " ".join(f"{key}={as_override(report['settings'].get(key))}" for key in varying) or "as configured",
-                *(format_value("number", comparison.get(key)) for key in ("overlap", "kl")),
-                *(format_value(kinds[name].kind, means[name]["mean"]) for name in COLUMNS),
+                *overall_cells(report),
+                *(format_value(kinds[name].kind, (means.get(name) or {}).get("mean")) for name in COLUMNS),
             ]
         )
     reference = next((r["reference"] for r in reports if r["reference"]), None)
     if reference:
-        mozart = [format_spread(kinds[name].kind, reference["spread"][name]) for name in COLUMNS]
-        rows.append(["Mozart (reference)", "", "", *mozart])
+        mozart = [format_spread(kinds[name].kind, reference["spread"].get(name)) for name in COLUMNS]
+        rows.append(["Mozart (reference)", "", "", "", *mozart])
     return render(rows)
 
 
