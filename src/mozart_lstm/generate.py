@@ -8,6 +8,7 @@ are drawn from it, unless primer=path.mid gives the seed (generation/primer.py).
 """
 
 import logging
+import time
 from pathlib import Path
 
 import torch
