@@ -1,5 +1,6 @@
 """What bfloat16 does to a plain nn.LSTM on this CPU (docs/cpu_bf16.md): one torch thread, batch 128 x 100,
-forward + backward, seconds per step after one untimed step.
+forward + backward, CPU seconds per step after one untimed step. CPU time, not wall time: on a shared machine a
+niced process waits for the core, and CPU time leaves the wait out.
 
     python -m bench.cpu_bf16_lstm [HIDDEN LAYERS STEPS]      default: the recipe's LSTM, 256 x 2, 3 steps
 
@@ -29,12 +30,12 @@ def seconds_per_step(hidden: int, layers: int, steps: int, way: str) -> float:
         lstm, x = lstm.bfloat16(), x.bfloat16()
     elapsed = 0.0
     for step in range(steps + 1):
-        start = time.perf_counter()
+        start = time.process_time()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=way == "autocast bf16"):
             out, _ = lstm(x)
         out.float().square().mean().backward()
         if step:  # the first step builds oneDNN's primitives: untimed
-            elapsed += time.perf_counter() - start
+            elapsed += time.process_time() - start
     return elapsed / steps
 
 

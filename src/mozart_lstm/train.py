@@ -145,7 +145,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
     check_train_settings(cfg)
     check_best_checkpoint(cfg)
     output_dir = check_output_dir(cfg.paths.output_dir)
-    cfg.trainer.precision, precision_note = resolve_precision(cfg.trainer.precision, cfg.trainer.accelerator)
+    accelerator = cfg.trainer.get("accelerator", "auto")
+    cfg.trainer.precision, precision_note = resolve_precision(cfg.trainer.precision, accelerator)
     if cfg.get("cpu_fallback"):
         log.warning(cpu_fallback_notice(cfg, output_dir, precision_note))
     elif precision_note:
