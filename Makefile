@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 TORCH_CPU ?= torch==2.13.0
 HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo yes)
 # `make train`: the recipe whose music is closest to Mozart's on held-out sonatas (an experiment preset, with its
-# own time limit), on a CUDA GPU when torch sees one, else on the CPU
+# own time limit), on a CUDA GPU when torch sees one, else on the CPU, in bf16-mixed where the CPU has a native
+# bfloat16 LSTM and in float32 elsewhere (trainer.precision=auto, docs/cpu_bf16.md)
 RECIPE ?= recipe
 # Test processes (pytest-xdist): one per core. --dist loadfile keeps a test file's tests, and so its module
 # fixtures, on one worker; files go out in collection order, which tests/conftest.py starts with the slow ones.
@@ -36,7 +37,7 @@ $(STAMP): pyproject.toml
 
 train: $(STAMP)  ## the recipe, within an hour: timed tokens, held-out sonatas, the sampler calibrated (docs/recipe.md)
 	@if $(TORCH_HAS_CUDA); then set -x; $(PY) train.py experiment=$(RECIPE) trainer=gpu $(ARGS); \
-	else set -x; $(PY) train.py experiment=$(RECIPE) cpu_fallback=true $(ARGS); fi
+	else set -x; $(PY) train.py experiment=$(RECIPE) trainer.precision=auto cpu_fallback=true $(ARGS); fi
 
 train-lab: $(STAMP)  ## the lab's exact run on any machine: 20 sonatas, 30 epochs, hidden 512 (a GPU wanted)
 	$(PY) train.py $(ARGS)

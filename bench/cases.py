@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import OmegaConf
 
+from bench.gpu_probes import lstm_dtypes
 from bench.lab_way import lab_evaluate, lab_loaders, lab_parse, lab_train
 from bench.profiling import parse_profile
 from bench.timing import interleave, speedup, timed
@@ -184,6 +185,8 @@ def train(cfg, built) -> tuple[dict, MozartLitModule]:
         overhead_target=cfg.targets.lightning_overhead,
         overhead_met=all(v <= cfg.targets.lightning_overhead for v in overhead.values()),
         runs_s={name: r.seconds for name, r in runs.items()},
+        # what the LSTM really ran in under each precision here (the policy decides per CPU: docs/cpu_bf16.md)
+        lstm_dtype={p: lstm_dtypes(torch.device("cpu"), p)["network"] for p in t.precisions},
     )
     return case, last["module"]
 

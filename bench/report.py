@@ -18,8 +18,7 @@ def _seconds(side: dict) -> str:
 def _row(case: dict) -> list[str]:
     a, b = case["a"], case["b"]
     if case["id"] == "train":
-        rates = case["windows_per_s"]
-        a_text, b_text = f"{rates[a['label']]:.1f} windows/s", f"{rates[b['label']]:.1f} windows/s"
+        a_text, b_text = (_train_rate(case, side["label"]) for side in (a, b))
     elif case["id"] == "time_to_accuracy":
         return _time_to_accuracy_row(case)
     elif case["id"] == "generate":
@@ -31,6 +30,21 @@ def _row(case: dict) -> list[str]:
     met = {None: "", True: "yes", False: "**no**"}[case["met"]]
     title = f"{case['title']}: {a['label']} vs {b['label']}"
     return [title, a_text, b_text, f"{case['ratio']:.2f}×", target, met]
+
+
+def _precision(label: str) -> str:
+    """The precision in a training variant's label, e.g. "project bf16-mixed" -> "bf16-mixed"."""
+    return label.split(" ", 1)[1]
+
+
+def _lstm_note(case: dict, label: str) -> str:
+    """The dtype a training variant's LSTM ran in, as " (LSTM <dtype>)"; empty in older reports, which lack it."""
+    dtype = case.get("lstm_dtype", {}).get(_precision(label))
+    return f" (LSTM {dtype})" if dtype else ""
+
+
+def _train_rate(case: dict, label: str) -> str:
+    return f"{case['windows_per_s'][label]:.1f} windows/s{_lstm_note(case, label)}"
 
 
 def _time_to_accuracy_row(case: dict) -> list[str]:
@@ -59,11 +73,19 @@ def details(report: dict) -> list[str]:
     m = report["machine"]
     lines.append(
         f"- **Machine**: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['cpu_capability']}), "
-        f"{m['torch_threads']} threads; load average (1/5/15 min) {_load(m['load_average_start'])} at the start, "
+        f"{m['torch_threads']} threads; bfloat16 LSTM: "
+        f"{_bf16_answer(m)}; load average (1/5/15 min) {_load(m['load_average_start'])} at the start, "
         f"{_load(m['load_average_end'])} at the end (other jobs share the cores: every figure is noisy, "
         "which is why the variants are interleaved and only ratios are compared)."
     )
     return lines + [f"- **{case['title']}** missed its target: {why}" for case, why in missed(report)]
+
+
+def _bf16_answer(machine: dict) -> str:
+    answer = machine.get("cpu_bf16")
+    if answer is None:  # reports from before the detection
+        return "not detected"
+    return ("native" if answer["native"] else "not native") + f" ({answer['reason']})"
 
 
 def _time_to_accuracy_details(case: dict) -> str:
@@ -98,7 +120,7 @@ def _lab_way_details(report: dict) -> list[str]:
         f"- **Data**: {cases['data_build']['windows']} windows, {cases['data_build']['train_batches']} training "
         f"batches; one pass over them: {cases['data_iterate']['ratio']:.1f}× faster.",
         "- **Train** (windows/s): "
-        + ", ".join(f"{k} {v:.1f}" for k, v in train["windows_per_s"].items())
+        + ", ".join(f"{k} {v:.1f}{_lstm_note(train, k)}" for k, v in train["windows_per_s"].items())
         + ". Lightning's overhead against the plain loop at the same precision: "
         + ", ".join(f"{k}: {v:+.1%}" for k, v in train["lightning_overhead"].items())
         + f" (target ≤ {train['overhead_target']:.0%}: {'met' if train['overhead_met'] else '**missed**'}); "
@@ -161,15 +183,28 @@ def _time_to_accuracy_reason(case: dict) -> str:
 
 
 def _train_reason(report: dict) -> str:
-    peaks, m = report["physics"]["matmul_peak_flops"], report["machine"]
-    if peaks["bfloat16"] >= peaks["float32"]:
-        return "bfloat16 matmuls are not slower than float32 here: not a physical limit; profile the step."
-    return (
+    """The verdict says physical only where it is: bfloat16 arithmetic slower than float32 here. Where bfloat16 is
+    faster but the LSTM, nearly all the FLOPs, still ran in float32, the precision policy set the limit."""
+    peaks, m, train = report["physics"]["matmul_peak_flops"], report["machine"], _by_id(report)["train"]
+    precision = _precision(train["b"]["label"])
+    dtype = train.get("lstm_dtype", {}).get(precision, "float32")
+    peak_text = (
         f"bfloat16 matmuls run at {peaks['bfloat16'] / G:.1f} GFLOP/s here against {peaks['float32'] / G:.1f} for "
-        f"float32 ({m['cpu_capability']}: this CPU has no bfloat16 arithmetic), and the LSTM, nearly all the FLOPs, "
-        "stays in float32 under CPU autocast. bf16-mixed cannot speed training up on this machine; the remaining "
-        "gain is Lightning against the plain loop at equal precision, i.e. none. On a GPU: docs/gpu.md, bench/gpu.sh."
+        f"float32 ({m['cpu_capability']})"
     )
+    if peaks["bfloat16"] < peaks["float32"]:
+        return (
+            f"a physical limit: {peak_text}: this CPU has no fast bfloat16 arithmetic, and the LSTM ran in {dtype} "
+            f"under {precision}. bf16-mixed cannot speed training up on this machine; the remaining gain is "
+            "Lightning against the plain loop at equal precision, i.e. none. On a GPU: docs/gpu.md, bench/gpu.sh."
+        )
+    if dtype != "bfloat16":
+        why = m.get("cpu_bf16", {}).get("reason", "no native bfloat16 LSTM detected")
+        return (
+            f"not a physical limit: {peak_text}, but the LSTM, nearly all the FLOPs, ran in {dtype} under "
+            f"{precision}, as the precision policy decided ({why}); docs/cpu_bf16.md."
+        )
+    return f"not a physical limit: {peak_text}, and the LSTM ran in bfloat16 under {precision}; profile the step."
 
 
 def _eval_reason(report: dict) -> str:

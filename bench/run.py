@@ -3,6 +3,7 @@
 import logging
 import os
 import platform
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -13,6 +14,7 @@ from bench.physics import lstm_flops_per_window, matmul_peak, memory_bandwidth
 from bench.report import write_reports
 from bench.time_to_accuracy import time_to_accuracy
 from labtools.errors import UserError
+from mozart_lstm.models.cpu_bf16 import native_bf16_lstm
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ def machine() -> dict:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_bf16": asdict(native_bf16_lstm()),
         "load_average_start": os.getloadavg(),
     }
 

@@ -85,6 +85,9 @@ def test_bench_on_a_tiny_config(compose_cfg, skewed_midi_dir, tmp_path):
 
     train = report["cases"][4]
     assert set(train["windows_per_s"]) == {"lab 32", "project 32", "lab bf16-mixed", "project bf16-mixed"}
+    bf16_lstm = "bfloat16" if report["machine"]["cpu_bf16"]["native"] else "float32"  # the policy's, on this CPU
+    assert train["lstm_dtype"] == {"32": "float32", "bf16-mixed": bf16_lstm}
+    assert f"windows/s (LSTM {bf16_lstm}) |" in text
     assert 0 < report["physics"]["train_share_of_peak"]["project 32"]
 
 

@@ -33,13 +33,15 @@ def make(tmp_path, target: str, cuda: bool, *variables: str) -> list[str]:
     ("cuda", "variables", "expected"),
     [
         (True, [], "train.py experiment=recipe trainer=gpu"),
-        (False, [], "train.py experiment=recipe cpu_fallback=true"),
-        (False, ["RECIPE=smoke", "ARGS=seed=3"], "train.py experiment=smoke cpu_fallback=true seed=3"),
+        (False, [], "train.py experiment=recipe trainer.precision=auto cpu_fallback=true"),
+        (
+            False,
+            ["RECIPE=smoke", "ARGS=seed=3"],
+            "train.py experiment=smoke trainer.precision=auto cpu_fallback=true seed=3",
+        ),
     ],
 )
-def test_make_train_runs_the_recipe_on_a_gpu_and_on_a_cpu(
-    tmp_path, cuda, variables, expected
-):
+def test_make_train_runs_the_recipe_on_a_gpu_and_on_a_cpu(tmp_path, cuda, variables, expected):
     assert make(tmp_path, "train", cuda, *variables) == [expected]
 
 

@@ -1,10 +1,17 @@
-"""The precision policy: the LSTM's dtype for every (device, trainer.precision) pair, and the network obeying it."""
+"""The precision policy: the LSTM's dtype for every (device, trainer.precision) pair, and the network obeying it.
+Here the CPU is taken to have no native bfloat16 LSTM; the other branch: tests/test_cpu_bf16.py."""
 
 import pytest
 import torch
 
-from mozart_lstm.models import MozartLSTM, NetworkConfig
+from mozart_lstm.models import MozartLSTM, NetworkConfig, cpu_bf16
 from mozart_lstm.models import precision as policy
+
+
+@pytest.fixture(autouse=True)
+def no_native_cpu_bf16(monkeypatch):
+    monkeypatch.setattr(cpu_bf16, "native_bf16_lstm", lambda: cpu_bf16.CpuBf16(False, "forced by the test"))
+
 
 # (device type, trainer.precision) -> the dtype the LSTM runs in; only CUDA's 16-mixed keeps cuDNN's float16
 EXPECTED = {

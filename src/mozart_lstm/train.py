@@ -19,7 +19,7 @@ from mozart_lstm.cpu_fallback import cpu_fallback_notice
 from mozart_lstm.distributed import check_launch, launch_errors, trainer_overrides
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO, read_checkpoint
 from mozart_lstm.models.module import check_model_settings
-from mozart_lstm.models.precision import set_cudnn_tf32
+from mozart_lstm.models.precision import resolve_precision, set_cudnn_tf32
 from mozart_lstm.train_settings import check_float32_range, check_model_fits, check_train_settings
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,12 @@ def run(cfg: DictConfig) -> dict[str, float]:
     check_best_checkpoint(cfg)
     check_launch(cfg)
     output_dir = check_output_dir(cfg.paths.output_dir)
+    accelerator = cfg.trainer.get("accelerator", "auto")
+    cfg.trainer.precision, precision_note = resolve_precision(cfg.trainer.precision, accelerator)
     if cfg.get("cpu_fallback"):
-        log.warning(cpu_fallback_notice(cfg, output_dir))
+        log.warning(cpu_fallback_notice(cfg, output_dir, precision_note))
+    elif precision_note:
+        log.info(precision_note)
     make_model = _model_factory(cfg)
     ckpt_path = cfg.get("ckpt_path")
     resumed = _resume_checkpoint(ckpt_path)

@@ -177,6 +177,8 @@ class MozartLSTM(nn.Module):
             out, hidden = self._one_step(embedded, hidden)
         else:
             out, hidden = self.lstm(embedded, hidden)
+            # under autocast the state comes back in 16 bits: carried on, it would be rounded at every batch
+            hidden = tuple(state.to(self.lstm.weight_hh_l0.dtype) for state in hidden)
         if not all_positions:
             return self.head(self.lstm_dropout(out[:, -1])), hidden
         log_probs = self.head(self.lstm_dropout(out.reshape(-1, out.shape[-1])))

@@ -5,29 +5,44 @@ Autocast alone would decide badly for this network, which spends nearly all its 
   states to float16 whatever dtype autocast was asked for. Under `16-mixed` that is what Lightning's GradScaler
   covers. Under `bf16-mixed` there is no GradScaler, so the LSTM would run in float16 with unscaled gradients,
   which can underflow through 100 steps of backpropagation without a sign.
-- CPU: oneDNN has no bfloat16 LSTM on CPUs without AVX-512 and raises.
+- CPU: oneDNN runs a bfloat16 LSTM in hardware only on CPUs with avx512_bf16 or amx_bf16; elsewhere it emulates
+  bfloat16 (slower than float32) or, without AVX-512, raises. `cpu_bf16.native_bf16_lstm()` tells which.
 - MPS: what autocast does to an LSTM there is unverified; float32 is the safe side.
-So the LSTM stays under autocast only for (cuda, float16) and otherwise runs in float32 outside it; the head
-(Linear, BatchNorm) follows autocast everywhere. On CUDA, `16-mixed` is therefore the precision that speeds the
-LSTM up; under `bf16-mixed` its float32 matmuls still use TF32 tensor cores (see `set_cudnn_tf32`).
+So the LSTM stays under autocast for (cuda, float16) and, where the CPU has a native bfloat16 LSTM, for
+(cpu, bfloat16); otherwise it runs in float32 outside autocast. The head (Linear, BatchNorm) follows autocast
+everywhere. The state it hands back is float32 in every case, so a state carried to the next batch or token
+never accumulates 16-bit rounding. Why and what was measured: docs/cpu_bf16.md, docs/gpu.md.
 """
 
 import torch
 
 from labtools.errors import UserError
+from mozart_lstm.models import cpu_bf16
 
 # Lightning's mixed precisions and the dtype each asks autocast for
 AUTOCAST_DTYPES = {"16-mixed": torch.float16, "bf16-mixed": torch.bfloat16}
 # the cuDNN RNN autocast kernel's dtype, whatever autocast asks for
 CUDNN_RNN_AUTOCAST_DTYPE = torch.float16
-# trainer.precision per device type: on CUDA the one whose GradScaler covers cuDNN's float16 LSTM; on a CPU
-# bf16-mixed ran no faster (docs/benchmark.md) and MPS is unverified, so float32
-RECOMMENDED = {"cuda": "16-mixed", "cpu": "32", "mps": "32"}
+# trainer.precision per device type, what trainer.precision=auto resolves to: on CUDA the one whose GradScaler
+# covers cuDNN's float16 LSTM; on a CPU bf16-mixed where its LSTM is native bfloat16 (1.6-1.9x faster per step
+# on the issue's EPYC, docs/cpu_bf16.md), else float32; MPS is unverified, so float32
+# ("32" is Lightning's "32-true", the name conf/trainer and bench/gpu_check.py use)
+RECOMMENDED = {"cuda": "16-mixed", "mps": "32"}
+CPU_RECOMMENDED = {True: "bf16-mixed", False: "32"}
+
+
+def lstm_autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The autocast dtype under which the LSTM may stay in autocast on `device_type`, or None for none."""
+    if device_type == "cuda":
+        return CUDNN_RNN_AUTOCAST_DTYPE
+    if device_type == "cpu" and cpu_bf16.native_bf16_lstm().native:
+        return torch.bfloat16
+    return None
 
 
 def lstm_leaves_autocast(device_type: str, autocast_dtype: torch.dtype) -> bool:
     """Whether the LSTM runs in float32 outside an autocast region of `autocast_dtype` on `device_type`."""
-    return not (device_type == "cuda" and autocast_dtype == CUDNN_RNN_AUTOCAST_DTYPE)
+    return autocast_dtype != lstm_autocast_dtype(device_type)
 
 
 def lstm_must_leave_autocast(device_type: str) -> bool:
@@ -46,11 +61,41 @@ def lstm_dtype(device_type: str, precision: str) -> torch.dtype:
     autocast_dtype = AUTOCAST_DTYPES.get(precision)
     if autocast_dtype is None or lstm_leaves_autocast(device_type, autocast_dtype):
         return torch.float32
-    return CUDNN_RNN_AUTOCAST_DTYPE
+    return autocast_dtype
 
 
 def recommended_precision(device_type: str) -> str:
+    if device_type == "cpu":
+        return CPU_RECOMMENDED[cpu_bf16.native_bf16_lstm().native]
     return RECOMMENDED.get(device_type, "32")
+
+
+def precision_reason(device_type: str) -> str:
+    """One line: why recommended_precision(device_type) is what it is."""
+    if device_type == "cpu":
+        return cpu_bf16.native_bf16_lstm().reason
+    if device_type == "cuda":
+        return "cuDNN runs the LSTM in float16 under autocast, and 16-mixed's GradScaler covers it"
+    return f"what autocast does to an LSTM on {device_type} is unverified: float32"
+
+
+def accelerator_device_type(accelerator: str) -> str:
+    """The torch device type a Trainer with `trainer.accelerator=<accelerator>` trains on (Lightning's "auto" picks
+    CUDA, then MPS, then the CPU)."""
+    if accelerator == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        return "mps" if torch.backends.mps.is_available() else "cpu"
+    return {"gpu": "cuda"}.get(accelerator, accelerator)
+
+
+def resolve_precision(precision, accelerator: str) -> tuple[str, str | None]:
+    """`trainer.precision` as the Trainer takes it, and for `auto` one line saying what it chose and why."""
+    if str(precision) != "auto":
+        return precision, None
+    device_type = accelerator_device_type(str(accelerator))
+    chosen = recommended_precision(device_type)
+    return chosen, f"trainer.precision=auto chose {chosen} on {device_type}: {precision_reason(device_type)}"
 
 
 def set_cudnn_tf32(enabled: bool) -> None:
