@@ -41,7 +41,7 @@ def piece_ckpts(tmp_path_factory, midi_dir, token_cache_dir) -> dict:
 @pytest.fixture
 def generate_cfg(compose_cfg, tmp_path):
     def make(ckpt, *overrides, out_dir=tmp_path):
-        return compose_cfg("generate", [f"ckpt={ckpt}", f"paths.output_dir={out_dir}", *overrides])
+        return compose_cfg("generate", [f"ckpt={ckpt}", f"paths.output_dir={out_dir}", "judge_pieces=0", *overrides])
 
     return make
 

@@ -34,7 +34,9 @@ def write_primer(path, events, onsets=None) -> str:
 @pytest.fixture
 def generate_cfg(compose_cfg, tiny_ckpt, tmp_path):
     def make(*overrides, out_dir=tmp_path):
-        return compose_cfg("generate", [f"ckpt={tiny_ckpt}", f"paths.output_dir={out_dir}", *overrides])
+        return compose_cfg(
+            "generate", [f"ckpt={tiny_ckpt}", f"paths.output_dir={out_dir}", "judge_pieces=0", *overrides]
+        )
 
     return make
 
