@@ -143,7 +143,7 @@ def output_paths(out: Path, index: int, count: int) -> dict[str, Path]:
 
 
 def chosen_checkpoint(cfg: DictConfig) -> str:
-    """cfg.ckpt, or when it is not given the newest training run's last.ckpt, said in the log."""
+    """cfg.ckpt, or when it is not given the newest training run's best.ckpt (else last.ckpt), said in the log."""
     if cfg.ckpt not in (None, ""):
         return str(cfg.ckpt)
     newest = newest_checkpoint()
