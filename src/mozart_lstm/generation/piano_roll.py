@@ -43,7 +43,10 @@ def plot_piano_roll(events, n_seed: int, title: str = "") -> Figure:
     ax.set_ylabel("pitch")
     ax.set_title(title, loc="left")
     ax.legend(
-        handles=[Patch(color=SEED_COLOUR, label="seed window"), Patch(color=NEW_COLOUR, label="generated")],
+        handles=[
+            Patch(color=SEED_COLOUR, label="seed (a test window or the primer)"),
+            Patch(color=NEW_COLOUR, label="generated"),
+        ],
         loc="lower right",
         bbox_to_anchor=(1.0, 1.0),
         ncols=2,
