@@ -77,7 +77,7 @@ def lab_file(tiny_ckpt):
 @pytest.fixture
 def generate_cfg(compose_cfg, tmp_path, lab_file):
     return lambda *overrides: compose_cfg(
-        "generate", [f"paths.output_dir={tmp_path}", f"ckpt={lab_file}", "n_notes=5", *overrides]
+        "generate", [f"paths.output_dir={tmp_path}", f"ckpt={lab_file}", "n_notes=5", "judge_pieces=0", *overrides]
     )
 
 
