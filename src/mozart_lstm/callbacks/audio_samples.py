@@ -11,6 +11,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 
 from labtools.checks import is_whole
 from mozart_lstm.data.timed_tokens import token_gaps
+from mozart_lstm.generation.calibration import seed_windows
 from mozart_lstm.generation.compare import spread
 from mozart_lstm.generation.features import split_ngrams
 from mozart_lstm.generation.judge import judge
@@ -73,10 +74,7 @@ class AudioSamples(pl.Callback):
         if writer is None:
             return
         datamodule = trainer.datamodule
-        test_set = datamodule.test_set
-        generator = torch.Generator().manual_seed(self.seed)
-        picks = torch.randint(len(test_set), (self.num_samples,), generator=generator)
-        seed_ids = torch.stack([test_set[i][0] for i in picks.tolist()])
+        seed_ids = seed_windows(datamodule.test_set, self.num_samples, self.seed)
         ids = generate_ids(pl_module.net, seed_ids, self.n_notes, **self.sampling)
         n_seed = seed_ids.shape[1]
         pieces = []
