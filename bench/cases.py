@@ -15,10 +15,10 @@ from bench.lab_way import lab_evaluate, lab_loaders, lab_parse, lab_train
 from bench.profiling import parse_profile
 from bench.timing import interleave, speedup, timed
 from mozart_lstm.callbacks.throughput import Throughput
+from mozart_lstm.composing import predict_notes
 from mozart_lstm.data.archive import midi_files
 from mozart_lstm.data.tokenize import load_pieces
 from mozart_lstm.data.windows import Vocab, WindowDataset, make_loader, split_windows
-from mozart_lstm.generation import predict_notes
 from mozart_lstm.models.module import MozartLitModule
 from mozart_lstm.train import instantiate
 

@@ -5,7 +5,7 @@ import contextlib
 import torch
 from pytorch_lightning.plugins.precision import MixedPrecision
 
-from mozart_lstm.generation.sampling import generate_ids
+from mozart_lstm.composing.sampling import generate_ids
 from mozart_lstm.models import MozartLSTM, NetworkConfig, read_checkpoint
 from mozart_lstm.models.precision import AUTOCAST_DTYPES, lstm_dtype, set_cudnn_tf32
 

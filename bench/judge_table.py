@@ -46,8 +46,8 @@ def generate(ckpt: str, folder: Path, overrides: list[str]) -> tuple[dict | None
 
 
 def shuffled(stretch, rng):
-    from mozart_lstm.generation.music import NoteEvent
-    from mozart_lstm.generation.reference import Stretch
+    from mozart_lstm.judging.reference import Stretch
+    from mozart_lstm.notes import NoteEvent
 
     pitches = [stretch.events[i].pitches for i in rng.permutation(len(stretch.events))]
     events = [NoteEvent(e.offset, e.duration, p) for e, p in zip(stretch.events, pitches, strict=True)]
@@ -56,15 +56,14 @@ def shuffled(stretch, rng):
 
 def controls(ckpt_path: str) -> dict[str, dict]:
     """Mozart's validation stretches, and pitch-shuffled ones, judged against the test stretches."""
+    from mozart_lstm.composing.held_out import mozart_stretches, training_grams
     from mozart_lstm.generate import rebuild_data
-    from mozart_lstm.generation.features import split_ngrams
-    from mozart_lstm.generation.judge import judge_stretches
-    from mozart_lstm.generation.reference import mozart_stretches
+    from mozart_lstm.judging.judge import judge_stretches
     from mozart_lstm.models import read_checkpoint
 
     ckpt = read_checkpoint(ckpt_path)
     datamodule = rebuild_data(ckpt)
-    grams = split_ngrams(datamodule.train_set, ckpt.vocab)
+    grams = training_grams(datamodule)
     test, val = (mozart_stretches(datamodule, 500, 32, split) for split in ("test", "val"))
     rng = np.random.default_rng(0)
     settings = {"n_notes": 500}

@@ -25,13 +25,12 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 from matplotlib.figure import Figure
 
+from mozart_lstm.composing.piano_roll import plot_piano_roll
 from mozart_lstm.data import MidiDataModule, load_pieces
-from mozart_lstm.data.timed_tokens import GAP_LABELS, gap_label, token_gaps
 from mozart_lstm.generate import build_options
 from mozart_lstm.generate import run as generate
-from mozart_lstm.generation.music import make_timing, note_events
-from mozart_lstm.generation.piano_roll import plot_piano_roll
 from mozart_lstm.models.checkpoint import read_checkpoint
+from mozart_lstm.tokenizers.timed import GAP_LABELS, gap_label
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES, N_NOTES, ROLL_NOTES = 8, 300, 120
@@ -98,7 +97,8 @@ def corpus_stretches(settings: dict) -> list[np.ndarray]:
 
 def timing_baselines(datamodule) -> dict[str, float]:
     """Timing accuracy a pitch-only model gets from its rhythm options, on the timed test split's labels."""
-    gaps_of = lambda ids: [datamodule.vocab.tokens[i].partition(":")[2] for i in ids.tolist()]  # noqa: E731
+    timing = datamodule.tokenizer.parts(datamodule.vocab.tokens)["timing"]  # each token's index in GAP_LABELS
+    gaps_of = lambda ids: [GAP_LABELS[timing[i]] for i in ids.tolist()]  # noqa: E731
     test = Counter(gaps_of(datamodule.test_set.ids[datamodule.test_set.starts + datamodule.test_set.seq_len]))
     train = Counter(gaps_of(datamodule.train_set.ids[datamodule.train_set.starts + datamodule.train_set.seq_len]))
     n_test, n_train = sum(test.values()), sum(train.values())
@@ -113,17 +113,18 @@ def compose_pieces(ckpt: Path, offset: str, out: Path) -> tuple[list[np.ndarray]
     """generate.py's run; each sample's generated onsets, and sample 0's events (seed included)."""
     with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
         cfg = compose("generate", [f"ckpt={ckpt}", f"paths.output_dir={out}", f"rhythm.offset={offset}", *GENERATE])
-    corpus = read_checkpoint(ckpt).rhythm
+    checkpoint = read_checkpoint(ckpt)
+    corpus, tokenizer = checkpoint.rhythm, checkpoint.tokenizer
     _, rhythm = build_options(cfg)
     onsets, first_events = [], None
     for k, result in enumerate(generate(cfg)):
         tokens = result["tokens"]
         # the timing generate.run used: same options, same seed
-        timing = make_timing(len(tokens), rhythm, corpus=corpus, seed=cfg.seed + k, learned_gaps=token_gaps(tokens))
+        timing = tokenizer.timing(tokens, rhythm, corpus, cfg.seed + k)
         n_seed = len(tokens) - N_NOTES
         onsets.append(timing.offsets[n_seed:])
         if k == 0:
-            first_events = note_events(tokens, timing)[: n_seed + ROLL_NOTES]
+            first_events = tokenizer.events(tokens, timing)[: n_seed + ROLL_NOTES]
     return onsets, first_events
 
 

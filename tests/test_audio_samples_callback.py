@@ -6,10 +6,10 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from labtools.errors import UserError
 from mozart_lstm.callbacks.audio_samples import AudioSamples
+from mozart_lstm.composing.sampler_choice import AUTO_MODE, CalibratedSampler, choose_sampler
+from mozart_lstm.composing.sampling import Sampler
 from mozart_lstm.generate import build_options
-from mozart_lstm.generation.calibration import AUTO_MODE, CalibratedSampler, choose_sampler
-from mozart_lstm.generation.music import Rhythm
-from mozart_lstm.generation.sampling import Sampler
+from mozart_lstm.tokenizers import Rhythm
 from mozart_lstm.train import instantiate, instantiate_entries, run
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")

@@ -9,9 +9,9 @@ import torch
 
 from labtools.errors import UserError
 from mozart_lstm.callbacks.sampler_calibration import FILE_NAME, SamplerCalibration
+from mozart_lstm.composing.sampler_choice import AUTO_MODE, UNCALIBRATED_HINT, CalibratedSampler, choose_sampler
+from mozart_lstm.composing.sampling import ARGMAX, Sampler
 from mozart_lstm.generate import run as generate
-from mozart_lstm.generation.calibration import AUTO_MODE, UNCALIBRATED_HINT, CalibratedSampler, choose_sampler
-from mozart_lstm.generation.sampling import ARGMAX, Sampler
 from mozart_lstm.models import read_checkpoint
 
 GRID = ["callbacks.sampler_calibration.temperatures=[0.7,1.3]", "callbacks.sampler_calibration.top_ps=[0.5,1.0]"]

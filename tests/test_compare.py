@@ -5,9 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from mozart_lstm.generation.compare import COMPARED, compare_sets, overlap_and_kl, spread
-from mozart_lstm.generation.features import piece_features
-from mozart_lstm.generation.music import make_timing, note_events
+from mozart_lstm.judging.compare import COMPARED, compare_sets, overlap_and_kl, spread
+from mozart_lstm.judging.features import piece_features
+from mozart_lstm.tokenizers import build_tokenizer
+from mozart_lstm.tokenizers.rhythm import make_timing
+
+TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them
 
 NAMES = ["C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5", "C#4", "E-4", "F#4", "G#4"]
 
@@ -17,7 +20,7 @@ def random_pieces(count: int, n_pitch_names: int, seed: int, length: int = 40) -
     pieces = []
     for _ in range(count):
         tokens = [NAMES[i] for i in rng.integers(0, n_pitch_names, length)]
-        pieces.append(piece_features(note_events(tokens, make_timing(length)), set()))
+        pieces.append(piece_features(TIMED.events(tokens, make_timing(length)), set()))
     return pieces
 
 

@@ -10,13 +10,15 @@ import pytest
 from music21 import converter
 
 from labtools.errors import UserError
+from mozart_lstm.composing.composers import check_mozart_split
 from mozart_lstm.data.windows import piece_bounds
 from mozart_lstm.generate import rebuild_data, run
-from mozart_lstm.generation.composers import check_mozart_split
-from mozart_lstm.generation.music import midi_numbers
-from mozart_lstm.generation.summary import REPORT_NAME
-from mozart_lstm.generation.sweep import comparison_table
+from mozart_lstm.judging.summary import REPORT_NAME
+from mozart_lstm.judging.sweep import comparison_table
 from mozart_lstm.models import read_checkpoint
+from mozart_lstm.tokenizers import build_tokenizer
+
+TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 # one tiny piece of 60 tokens per split: whole sonatas held out for validation and for the test
@@ -83,7 +85,7 @@ def test_mozart_plays_validation_stretches_through_the_checkpoints_decoder(piece
     # the decoder's onsets: pitch tokens on the fixed 0.5 grid, timed tokens at Mozart's own (quantised) onsets
     offsets = pieces["val"].offsets[at : at + len(tokens)]
     onsets = [0.5 * i for i in range(len(tokens))] if tokenization == "pitch" else [o - offsets[0] for o in offsets]
-    expected = Counter((onset, m) for onset, token in zip(onsets, tokens, strict=True) for m in midi_numbers(token))
+    expected = Counter((onset, m) for onset, token in zip(onsets, tokens, strict=True) for m in TIMED.pitches(token))
     assert sounded(result["paths"]["midi"]) == expected
     assert result["paths"]["piano_roll"].stat().st_size > 200
 
@@ -102,7 +104,7 @@ def test_mozart_stands_in_the_report_and_the_multirun_table_beside_the_network(p
 
 
 def test_mozart_plays_what_fits_and_says_so(piece_ckpts, generate_cfg, caplog):
-    with caplog.at_level(logging.INFO, logger="mozart_lstm.generation.composers"):
+    with caplog.at_level(logging.INFO, logger="mozart_lstm.composing.composers"):
         results = run(generate_cfg(piece_ckpts["pitch"], "composer=mozart", "n_notes=12", "num_samples=9", *QUIET))
     # the validation piece's 60 tokens hold 3 stretches of 8 + 12, which overlap nothing
     assert len(results) == 3 and len({tuple(r["tokens"]) for r in results}) == 3

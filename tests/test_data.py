@@ -9,7 +9,8 @@ import torch
 from labtools.errors import UserError
 from mozart_lstm.data import MidiDataModule, Vocab, load_pieces, make_dataloaders, parse_notes, split_windows
 from mozart_lstm.data import tokenize as tokenize_module
-from mozart_lstm.data.tokenize import chord_token
+from mozart_lstm.tokenizers import build_tokenizer
+from mozart_lstm.tokenizers.pitch import chord_token
 
 
 def test_midi_round_trips_to_expected_tokens(tmp_path):
@@ -40,7 +41,8 @@ def test_chord_orders(order, expected):
 @pytest.mark.timeout(1200)  # the first order parses 20 files cold: quick on an idle machine, minutes on a busy one
 @pytest.mark.parametrize(("order", "distinct"), [("music21", 1147), ("sorted", 750), ("sorted_unique", 668)])
 def test_real_corpus_counts(shared_data, corpus_cache, order, distinct):
-    pieces = load_pieces(shared_data / "mozart_sonatas.tar.gz", order, corpus_cache, data_dir=corpus_cache / "data")
+    tokenizer = build_tokenizer("pitch", order)
+    pieces = load_pieces(shared_data / "mozart_sonatas.tar.gz", tokenizer, corpus_cache, data_dir=corpus_cache / "data")
     tokens = [t for p in pieces for t in p.tokens]
     assert len(pieces) == 20
     assert (len(tokens), len(set(tokens))) == (114215, distinct)

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from music21 import converter
 
+from mozart_lstm.composing.sampling import Sampler
 from mozart_lstm.generate import run
-from mozart_lstm.generation.music import Rhythm, midi_numbers
-from mozart_lstm.generation.sampling import Sampler
-from mozart_lstm.generation.summary import REPORT_NAME
+from mozart_lstm.judging.summary import REPORT_NAME
+from mozart_lstm.tokenizers import Rhythm, build_tokenizer
+
+TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +43,7 @@ def test_generate_writes_midi_wav_and_piano_roll(generate_cfg, tmp_path, capsys)
     assert all(path.stat().st_size > 200 for path in paths.values())
     elements = list(converter.parse(paths["midi"]).flatten().notes)
     assert [sorted(p.midi for p in e.pitches) for e in elements] == [
-        sorted(midi_numbers(token)) for token in result["tokens"]
+        sorted(TIMED.pitches(token)) for token in result["tokens"]
     ]
     printed = capsys.readouterr().out.split()
     assert printed[-3:] == [str(paths["midi"]), str(paths["wav"]), str(paths["piano_roll"])]

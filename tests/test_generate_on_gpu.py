@@ -6,7 +6,7 @@ from omegaconf import OmegaConf
 
 from labtools.errors import UserError
 from mozart_lstm import generate
-from mozart_lstm.generation.budget import check_fits_on_device, device_bytes
+from mozart_lstm.composing.budget import check_fits_on_device, device_bytes
 from mozart_lstm.models import MozartLSTM, NetworkConfig
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")

@@ -11,13 +11,16 @@ from music21 import converter
 from scipy.io import wavfile
 
 from labtools.errors import SettingError
+from mozart_lstm.composing import predict_notes, write_midi
+from mozart_lstm.composing.piano_roll import NEW_COLOUR, SEED_COLOUR, save_piano_roll
+from mozart_lstm.composing.sampling import Sampler, generate_ids
+from mozart_lstm.composing.synth import TAIL_S, render, write_wav
 from mozart_lstm.data import MidiDataModule
-from mozart_lstm.generation import predict_notes, write_midi
-from mozart_lstm.generation.music import Rhythm, make_timing, midi_numbers, note_events
-from mozart_lstm.generation.piano_roll import NEW_COLOUR, SEED_COLOUR, save_piano_roll
-from mozart_lstm.generation.sampling import Sampler, generate_ids
-from mozart_lstm.generation.synth import TAIL_S, render, write_wav
 from mozart_lstm.models import MozartLSTM, read_checkpoint
+from mozart_lstm.tokenizers import Rhythm, build_tokenizer
+from mozart_lstm.tokenizers.rhythm import make_timing
+
+PITCH = build_tokenizer("pitch")
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -214,16 +217,16 @@ def reparse(path) -> list:
 
 def test_midi_round_trip_gives_back_the_600_tokens(lab_tokens, tmp_path):
     """MIDI stores key numbers, not spellings (music21 writes D#5 back as E-5), so pitches compare as MIDI numbers."""
-    path = write_midi(lab_tokens, tmp_path / "mozart.mid")
+    path = write_midi(PITCH.decode(lab_tokens), tmp_path / "mozart.mid")
     elements = reparse(path)
     assert len(elements) == 600
-    assert [sorted(p.midi for p in e.pitches) for e in elements] == [sorted(midi_numbers(t)) for t in lab_tokens]
+    assert [sorted(p.midi for p in e.pitches) for e in elements] == [sorted(PITCH.pitches(t)) for t in lab_tokens]
     assert [float(e.offset) for e in elements] == [0.5 * i for i in range(600)]
 
 
 def test_round_trip_keeps_chords_of_repeated_pitches_and_re_spells(tmp_path):
     tokens = ["D#5", "B3.B3", "C4.E4.G4", "E-5", "E5", "E5", "B-1.F2"]
-    elements = reparse(write_midi(tokens, tmp_path / "chords.mid", rhythm=Rhythm(offset_step=0.25)))
+    elements = reparse(write_midi(PITCH.decode(tokens, Rhythm(offset_step=0.25)), tmp_path / "chords.mid"))
     assert [[p.nameWithOctave for p in e.pitches] for e in elements] == [
         ["E-5"], ["B3", "B3"], ["C4", "E4", "G4"], ["E-5"], ["E5"], ["E5"], ["B-1", "F2"]
     ]  # fmt: skip
@@ -266,7 +269,7 @@ def test_empirical_rhythm_needs_a_distribution():
 
 
 def test_wav_rate_length_peak_and_determinism(lab_tokens, tmp_path):
-    events = note_events(lab_tokens, make_timing(600))
+    events = PITCH.events(lab_tokens, make_timing(600))
     audio = render(events, 22050, bpm=120)
     assert np.array_equal(audio, render(events, 22050, bpm=120))
     rate, pcm = wavfile.read(write_wav(tmp_path / "mozart.wav", audio, 22050))
@@ -279,14 +282,14 @@ def test_wav_rate_length_peak_and_determinism(lab_tokens, tmp_path):
 
 @pytest.mark.parametrize("token, hertz", [("A4", 440.0), ("C4", 261.6), ("A2", 110.0)])
 def test_synth_plays_the_token_pitch(token, hertz):
-    audio = render(note_events([token], make_timing(1, Rhythm(duration_value=2.0))), 22050)
+    audio = render(PITCH.decode([token], Rhythm(duration_value=2.0)), 22050)
     spectrum = np.abs(np.fft.rfft(audio))
     peak = np.fft.rfftfreq(len(audio), 1 / 22050)[spectrum.argmax()]
     assert peak == pytest.approx(hertz, rel=0.01)
 
 
 def test_piano_roll_shows_seed_and_generated_parts(lab_tokens, tmp_path):
-    path = save_piano_roll(tmp_path / "piano_roll.png", note_events(lab_tokens, make_timing(600)), 100)
+    path = save_piano_roll(tmp_path / "piano_roll.png", PITCH.decode(lab_tokens), 100)
     assert path.stat().st_size > 10_000
     pixels = imread(path)[..., :3]
     for colour in (SEED_COLOUR, NEW_COLOUR):

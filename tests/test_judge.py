@@ -4,20 +4,23 @@ and the spreads."""
 import numpy as np
 import pytest
 
-from mozart_lstm.data.timed_tokens import timed_tokens, token_gaps
+from mozart_lstm.composing.held_out import reference_features, reference_stretches
 from mozart_lstm.data.tokenize import Piece
-from mozart_lstm.generation.compare import compare_sets, distinct_pairs
-from mozart_lstm.generation.features import piece_features
-from mozart_lstm.generation.judge import judge
-from mozart_lstm.generation.music import NoteEvent, make_timing, note_events
-from mozart_lstm.generation.onsets import onsets
-from mozart_lstm.generation.overlap_spread import overlap_curves, overlap_spread, resampled_overlaps
-from mozart_lstm.generation.reference import Stretch, reference_features, reference_stretches
-from mozart_lstm.generation.resampling import pieces_needed
-from mozart_lstm.generation.stretch_vectors import piece_vectors
-from mozart_lstm.generation.structure import self_similarity
-from mozart_lstm.generation.summary import format_report
-from mozart_lstm.generation.two_sample import two_sample_test
+from mozart_lstm.judging.compare import compare_sets, distinct_pairs
+from mozart_lstm.judging.features import piece_features
+from mozart_lstm.judging.judge import judge
+from mozart_lstm.judging.onsets import onsets
+from mozart_lstm.judging.overlap_spread import overlap_curves, overlap_spread, resampled_overlaps
+from mozart_lstm.judging.reference import Stretch
+from mozart_lstm.judging.resampling import pieces_needed
+from mozart_lstm.judging.stretch_vectors import piece_vectors
+from mozart_lstm.judging.structure import self_similarity
+from mozart_lstm.judging.summary import format_report
+from mozart_lstm.judging.two_sample import two_sample_test
+from mozart_lstm.notes import NoteEvent
+from mozart_lstm.tokenizers import build_tokenizer
+
+TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them
 
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72, 74, 76, 77, 79]
 NAMES = ["C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5", "D5", "E5", "F5", "G5"]
@@ -44,7 +47,7 @@ def mozart_like_piece(seed: int, bars: int = 24) -> Piece:
 
 
 def whole(piece: Piece) -> Stretch:
-    [stretch] = reference_stretches([piece], [0], len(piece.tokens), 1)
+    [stretch] = reference_stretches([piece], [0], len(piece.tokens), 1, TIMED)
     return Stretch(piece.name, stretch.events)
 
 
@@ -58,8 +61,7 @@ def pitch_shuffled(stretch: Stretch, seed: int) -> Stretch:
 
 def timed_decoded(piece: Piece) -> list[NoteEvent]:
     """The piece as timed tokens, placed in time as generate.py places a timed model's tokens (their own gaps)."""
-    tokens = timed_tokens(piece.tokens, piece.offsets, piece.durations)
-    return note_events(tokens, make_timing(len(tokens), learned_gaps=token_gaps(tokens)))
+    return TIMED.decode(TIMED.with_gaps(piece.tokens, piece.offsets, piece.durations))
 
 
 def test_one_stretch_of_mozart_gives_the_same_features_whichever_tokenization_holds_it():
@@ -69,9 +71,12 @@ def test_one_stretch_of_mozart_gives_the_same_features_whichever_tokenization_ho
     assert [e.duration for e in decoded] != [e.duration for e in at_real_offsets]  # what the judge must not see
     assert piece_features(decoded, set()) == piece_features(at_real_offsets, set())
     np.testing.assert_array_equal(piece_vectors(decoded), piece_vectors(at_real_offsets))
-    timed = timed_tokens(piece.tokens, piece.offsets, piece.durations)
+    timed = TIMED.with_gaps(piece.tokens, piece.offsets, piece.durations)
     timed_piece = Piece(piece.name, timed, piece.offsets, piece.durations)
-    assert reference_features([timed_piece], [0], 60, 3, set()) == reference_features([piece], [0], 60, 3, set())
+    pitch = build_tokenizer("pitch")
+    assert reference_features([timed_piece], [0], 60, 3, set(), TIMED) == reference_features(
+        [piece], [0], 60, 3, set(), pitch
+    )
 
 
 def test_onsets_group_notes_that_start_together_whatever_the_float_sums():

@@ -5,19 +5,24 @@ import math
 import numpy as np
 import pytest
 
+from mozart_lstm.composing.held_out import reference_features
 from mozart_lstm.data.tokenize import Piece
-from mozart_lstm.generation.features import FEATURES, ngrams, note_unit, piece_features, training_ngrams
-from mozart_lstm.generation.music import Timing, make_timing, midi_numbers, note_events
-from mozart_lstm.generation.reference import reference_features, stretch_starts
-from mozart_lstm.generation.summary import format_report, format_value, music_report
+from mozart_lstm.judging.features import FEATURES, ngrams, note_unit, piece_features, training_ngrams
+from mozart_lstm.judging.reference import stretch_starts
+from mozart_lstm.judging.summary import format_report, format_value, music_report
+from mozart_lstm.notes import Timing
+from mozart_lstm.tokenizers import build_tokenizer
+from mozart_lstm.tokenizers.rhythm import make_timing
+
+TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them
 
 C_MAJOR_SCALE = ["C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5"]
 
 
 def features_of(tokens, offsets=None, train=()):
     timing = make_timing(len(tokens)) if offsets is None else Timing(np.array(offsets), np.ones(len(tokens)))
-    units = [note_unit(midi_numbers(token)) for token in train]
-    return piece_features(note_events(tokens, timing), ngrams(units))
+    units = [note_unit(TIMED.pitches(token)) for token in train]
+    return piece_features(TIMED.events(tokens, timing), ngrams(units))
 
 
 def test_c_major_scale():
@@ -91,7 +96,7 @@ def test_stretches_stay_inside_one_piece_and_never_overlap():
 
 def test_reference_uses_the_corpus_timing():
     piece = Piece("p", ["C4", "E4", "G4", "C5"] * 3, [4.0, 4.0, 5.0, 5.0] * 3, [1.0] * 12)
-    [f] = reference_features([piece], [0], length=4, count=5, train_ngrams=set())
+    [f] = reference_features([piece], [0], length=4, count=5, train_ngrams=set(), tokenizer=TIMED)
     assert (f["polyphony"], f["chord_share"]) == (2.0, 1.0)  # two onsets of two notes each
 
 

@@ -8,9 +8,12 @@ import pytest
 from music21 import chord, instrument, note, stream
 
 from mozart_lstm.generate import run
-from mozart_lstm.generation.primer import NearestTokens
-from mozart_lstm.generation.summary import REPORT_NAME
+from mozart_lstm.judging.summary import REPORT_NAME
 from mozart_lstm.models import read_checkpoint
+from mozart_lstm.tokenizers import Piece, build_tokenizer
+from mozart_lstm.tokenizers.nearest import NearestPitches
+
+TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 QUIET = ["wav=false", "piano_roll=false"]
@@ -42,7 +45,7 @@ def generate_cfg(compose_cfg, tiny_ckpt, tmp_path):
 
 
 def test_a_chord_maps_to_its_largest_known_sub_chord_a_note_to_the_nearest_pitch_within_an_octave():
-    nearest = NearestTokens(["C4", "E4", "G4", "C4.E4", "B-4", "A5"])
+    nearest = NearestPitches([TIMED.split(t) for t in ["C4", "E4", "G4", "C4.E4", "B-4", "A5"]], TIMED.pitches)
     assert nearest.pitch("C4.E4") == "C4.E4"
     assert nearest.pitch("E4.C4") == "C4.E4"  # the same pitches in another order
     assert nearest.pitch("A#4") == "B-4"  # and in another spelling
@@ -53,17 +56,23 @@ def test_a_chord_maps_to_its_largest_known_sub_chord_a_note_to_the_nearest_pitch
 
 
 def test_a_timed_token_takes_the_nearest_gap_its_pitch_is_known_with():
-    nearest = NearestTokens(["C4:1/2", "C4:1", "E4:0"])
-    assert nearest.timed("C4:1") == "C4:1"
-    assert nearest.timed("C4:3/4") == "C4:1/2"  # a quarter either way: the shorter
-    assert nearest.timed("C4:2") == "C4:1" and nearest.timed("E4:1/4") == "E4:0"
+    vocab = ["C4:1/2", "C4:1", "E4:0"]
+
+    def nearest(offsets: list[float], duration: float, pitch: str = "C4") -> list[str]:
+        piece = Piece("primer", [pitch] * len(offsets), offsets, [duration] * len(offsets))
+        return TIMED.encode_in_vocab(piece, vocab)[0]
+
+    assert nearest([0.0, 1.0], 1.0) == ["C4:1", "C4:1"]
+    assert nearest([0.0, 0.75], 0.75) == ["C4:1/2", "C4:1/2"]  # 3/4: a quarter either way: the shorter
+    assert nearest([0.0, 2.0], 2.0) == ["C4:1", "C4:1"]
+    assert nearest([0.0], 0.25, "E4") == ["E4:0"]
 
 
 def test_the_primer_is_continued_and_written_before_the_continuation(generate_cfg, tiny_ckpt, tmp_path, caplog):
     vocab = read_checkpoint(tiny_ckpt).vocab
     assert set(MELODY) <= set(vocab) and "C5.E5.G5" not in vocab and "B5" not in vocab and "C1" not in vocab
     primer = write_primer(tmp_path / "mine.mid", ["C5", "D5", "C1", "E5", ["C5", "E5", "G5"], "B5", "F5"])
-    with caplog.at_level(logging.INFO, logger="mozart_lstm.generation.primer"):
+    with caplog.at_level(logging.INFO, logger="mozart_lstm.composing.primer"):
         [result] = run(generate_cfg(f"primer={primer}", "n_notes=10", "wav=false"))
     # C1 is dropped (36 semitones below the corpus's notes), the chord keeps its known top note, B5 becomes A5
     assert result["tokens"][:6] == ["C5", "D5", "E5", "G5", "A5", "F5"] and len(result["tokens"]) == 6 + 10
@@ -93,7 +102,7 @@ def test_a_timed_checkpoint_takes_the_primers_own_gaps(compose_cfg, timed_ckpt, 
     assert {"C5:1/2", "E5:1/2", "G5:1/2", "A5:1/2"} <= vocab and not any(t.endswith(":3/4") for t in vocab)
     primer = write_primer(tmp_path / "mine.mid", ["C5", "E5", "G5", "A5"], onsets=[0, 0.5, 1.25, 1.75])
     overrides = [f"ckpt={ckpt}", f"paths.output_dir={tmp_path}", f"primer={primer}", "n_notes=6", *QUIET]
-    with caplog.at_level(logging.INFO, logger="mozart_lstm.generation.primer"):
+    with caplog.at_level(logging.INFO, logger="mozart_lstm.composing.primer"):
         [result] = run(compose_cfg("generate", overrides))
     assert all(token in vocab for token in result["tokens"])
     # E5's gap of 3/4 takes the nearest one known with E5 (1/2 or 1: the shorter); the last note's is its length

@@ -3,18 +3,21 @@ slow test in test_generate_cli runs a real `generate.py -m`)."""
 
 from omegaconf import OmegaConf
 
+from mozart_lstm.composing.sampling import Sampler
 from mozart_lstm.generate import option_settings
-from mozart_lstm.generation.features import piece_features
-from mozart_lstm.generation.music import Rhythm, make_timing, note_events
-from mozart_lstm.generation.sampling import Sampler
-from mozart_lstm.generation.summary import music_report, write_report
-from mozart_lstm.generation.sweep import TABLE_NAME, SamplingComparison, comparison_table
+from mozart_lstm.judging.features import piece_features
+from mozart_lstm.judging.summary import music_report, write_report
+from mozart_lstm.judging.sweep import TABLE_NAME, SamplingComparison, comparison_table
+from mozart_lstm.tokenizers import Rhythm, build_tokenizer
+from mozart_lstm.tokenizers.rhythm import make_timing
+
+TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them
 
 SCALE = ["C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5"]
 
 
 def features(tokens):
-    return piece_features(note_events(tokens, make_timing(len(tokens))), set())
+    return piece_features(TIMED.events(tokens, make_timing(len(tokens))), set())
 
 
 REFERENCE = [features(SCALE), features(SCALE[::-1]), features(SCALE[1:] + ["D5"]), features(SCALE[:-1] + ["B3"])]

@@ -7,18 +7,15 @@ import torch
 from music21 import chord, converter, instrument, note, stream
 
 from labtools.errors import UserError
+from mozart_lstm.composing.midi_file import write_midi
 from mozart_lstm.data import MidiDataModule, load_pieces
-from mozart_lstm.data.timed_tokens import (
-    gap_label,
-    legato_durations,
-    onsets,
-    pitch_part,
-    timed_tokens,
-    token_gaps,
-)
 from mozart_lstm.generate import run as generate
-from mozart_lstm.generation.music import Rhythm, make_timing, write_midi
-from mozart_lstm.models.timed_accuracy import TimedAccuracy, timed_accuracy
+from mozart_lstm.models.part_accuracy import PartAccuracy
+from mozart_lstm.tokenizers import Rhythm, build_tokenizer
+from mozart_lstm.tokenizers.rhythm import legato_durations, make_timing, onsets
+from mozart_lstm.tokenizers.timed import gap_label
+
+PITCH, TIMED = build_tokenizer("pitch"), build_tokenizer("timed")
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -38,9 +35,9 @@ def test_a_tie_goes_to_the_shorter_gap_and_long_gaps_are_capped():
 
 
 def test_the_last_token_of_a_piece_carries_its_duration():
-    tokens = timed_tokens(["C4", "E4.G4", "C5"], [0.0, 0.0, 0.5], [0.5, 1.0, 0.75])
+    tokens = TIMED.with_gaps(["C4", "E4.G4", "C5"], [0.0, 0.0, 0.5], [0.5, 1.0, 0.75])
     assert tokens == ["C4:0", "E4.G4:1/2", "C5:3/4"]
-    assert [pitch_part(t) for t in tokens] == ["C4", "E4.G4", "C5"]
+    assert [TIMED.split(t)[0] for t in tokens] == ["C4", "E4.G4", "C5"]
 
 
 def hand_built_piece(path):
@@ -68,21 +65,21 @@ def test_hand_built_midi_round_trips_through_timed_tokens(tmp_path):
     source = tmp_path / "in"
     source.mkdir()
     original = hand_built_piece(source / "piece.mid")
-    piece = load_pieces(source, cache_dir=tmp_path / "cache", num_workers=1, tokenization="timed")[0]
+    piece = load_pieces(source, cache_dir=tmp_path / "cache", num_workers=1, tokenizer=TIMED)[0]
     assert piece.tokens == [
         "C5:1/4", "D5:1/4", "E5:0", "C3.G3:1/2", "F5:1/3", "G5:1/3", "A5:1/3", "B5:3/2", "C6:1/2",
     ]  # fmt: skip
-    gaps = token_gaps(piece.tokens)
+    gaps = TIMED.gaps(piece.tokens)
     assert np.allclose(onsets(gaps), piece.offsets)
 
-    written = write_midi(piece.tokens, tmp_path / "out.mid")  # timed tokens: their own timing, no options
+    written = write_midi(TIMED.decode(piece.tokens), tmp_path / "out.mid")  # timed tokens: their own timing
     assert notes_of(written) == notes_of(original)
 
 
 def test_capped_gaps_shift_later_onsets_by_the_excess():
-    tokens = timed_tokens(["C4", "D4", "E4"], [0.0, 4.5, 5.0], [1.0, 0.5, 0.5])
+    tokens = TIMED.with_gaps(["C4", "D4", "E4"], [0.0, 4.5, 5.0], [1.0, 0.5, 0.5])
     assert tokens == ["C4:2", "D4:1/2", "E4:1/2"]
-    assert onsets(token_gaps(tokens)).tolist() == [0.0, 2.0, 2.5]
+    assert onsets(TIMED.gaps(tokens)).tolist() == [0.0, 2.0, 2.5]
 
 
 def test_notes_last_until_the_next_later_onset():
@@ -91,10 +88,10 @@ def test_notes_last_until_the_next_later_onset():
 
 
 def test_learned_offsets_need_timed_tokens():
-    assert token_gaps(["C4", "E4.G4"]) is None
+    assert PITCH.gaps(["C4", "E4.G4"]) is None
     with pytest.raises(ValueError, match="offset=learned"):
         make_timing(2, Rhythm("learned"))
-    timing = make_timing(3, learned_gaps=token_gaps(["C4:1/4", "D4:0", "E4:1"]))  # offset=auto: learned
+    timing = make_timing(3, learned_gaps=TIMED.gaps(["C4:1/4", "D4:0", "E4:1"]))  # offset=auto: learned
     assert timing.offsets.tolist() == [0.0, 0.25, 0.25]
     assert timing.durations.tolist() == [0.25, 1.0, 1.0]
 
@@ -105,20 +102,20 @@ def test_the_timed_vocabulary_pairs_pitches_with_gaps(midi_dir, token_cache_dir)
     for datamodule in (pitch, timed):
         datamodule.setup()
     assert len(timed.train_set) == len(pitch.train_set)  # one token per event either way
-    assert {pitch_part(token) for token in timed.vocab.tokens} == set(pitch.vocab.tokens)
+    assert {TIMED.split(token)[0] for token in timed.vocab.tokens} == set(pitch.vocab.tokens)
     # the fixture's melody moves in eighths over chords on the beat (gap 0), and ends on an eighth
     assert {token.partition(":")[2] for token in timed.vocab.tokens} == {"0", "1/2"}
 
 
 def test_pitch_and_timing_accuracy_score_the_parts_of_the_argmax():
     vocab = ["C4:0", "C4:1/4", "D4:1/4", "E4:1/2"]
-    metric = TimedAccuracy(vocab)
+    metric = PartAccuracy(TIMED.parts(vocab))
     predicted = torch.tensor([0, 1, 2, 3])
     labels = torch.tensor([1, 1, 1, 0])  # pitch right, both right, gap right, neither
     metric.update(torch.nn.functional.one_hot(predicted, 4).float().log(), labels)
-    assert metric.pitch_acc.compute().item() == pytest.approx(0.5)
-    assert metric.timing_acc.compute().item() == pytest.approx(0.5)
-    assert timed_accuracy(["C4", "D4"]) is None
+    assert metric.means["pitch_acc"].compute().item() == pytest.approx(0.5)
+    assert metric.means["timing_acc"].compute().item() == pytest.approx(0.5)
+    assert PITCH.parts(["C4", "D4"]) == {}  # pitch tokens have one part: no part accuracies
 
 
 def test_training_on_timed_tokens_logs_pitch_and_timing_accuracy(timed_ckpt):
@@ -131,7 +128,7 @@ def test_training_on_timed_tokens_logs_pitch_and_timing_accuracy(timed_ckpt):
 def test_a_timed_checkpoint_generates_with_learned_timing(timed_ckpt, compose_cfg, tmp_path):
     options = [f"ckpt={timed_ckpt[0]}", f"paths.output_dir={tmp_path}", "n_notes=30", "wav=false"]
     [learned] = generate(compose_cfg("generate", options))
-    expected = onsets(token_gaps(learned["tokens"]))
+    expected = onsets(TIMED.gaps(learned["tokens"]))
     assert sorted({onset for onset, _ in notes_of(learned["paths"]["midi"])}) == sorted(set(expected.round(6)))
     [fixed] = generate(compose_cfg("generate", [*options, "rhythm.offset=fixed"]))
     assert sorted({onset for onset, _ in notes_of(fixed["paths"]["midi"])}) == [0.5 * i for i in range(38)]
@@ -149,17 +146,17 @@ def test_a_pitch_only_checkpoint_generates_as_before(tiny_ckpt, compose_cfg, tmp
 
 
 def test_the_audio_samples_of_a_timed_model_use_its_learned_timing(make_train_cfg, monkeypatch, single_torch_thread):
-    from mozart_lstm.callbacks import audio_samples
+    from mozart_lstm.tokenizers import base
     from mozart_lstm.train import run
 
     seen = []
-    original = audio_samples.make_timing
+    original = base.make_timing
 
     def recording(n, rhythm, **options):
         seen.append(options["learned_gaps"])
         return original(n, rhythm, **options)
 
-    monkeypatch.setattr(audio_samples, "make_timing", recording)
+    monkeypatch.setattr(base, "make_timing", recording)  # what every tokenizer's decode places tokens with
     audio = ("callbacks=[default,audio_samples]", "callbacks.audio_samples.every_n_epochs=1")
     small = ("callbacks.audio_samples.n_notes=4", "callbacks.audio_samples.reference_size=0")
     run(make_train_cfg("data.tokenization=timed", *audio, *small))

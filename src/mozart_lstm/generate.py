@@ -1,14 +1,16 @@
-"""`python generate.py [ckpt=...]`: compose with a trained model and write MIDI, WAV and a piano roll. Without
-ckpt, the newest run's checkpoints/last.ckpt under outputs/train/.
+"""`python generate.py [ckpt=...]`: compose with a trained model, write MIDI, WAV and a piano roll, and judge the
+music against Mozart's held-out sonatas. Without ckpt, the newest run's best.ckpt under outputs/train/ (else its
+last.ckpt).
 
-The vocabulary, data settings and corpus rhythm come from the checkpoint; the test split is rebuilt
-from the saved data settings (the token cache makes that a read, not a re-parse) and the seed windows
-are drawn from it, unless primer=path.mid gives the seed (generation/primer.py). composer= says who composes
-(generation/composers.py).
+`run` reads top to bottom: compose, write, judge. The vocabulary, tokenizer, data settings and corpus rhythm come
+from the checkpoint; the test split is rebuilt from the saved data settings (the token cache makes that a read,
+not a re-parse) and the seed windows are drawn from it, unless primer=path.mid gives the seed
+(composing/primer.py). composer= says who composes (composing/composers.py).
 """
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -17,23 +19,24 @@ from omegaconf import DictConfig
 from labtools.checks import MAX_SEED, is_positive, is_seed, is_whole
 from labtools.errors import UserError
 from mozart_lstm.baselines.ngram import check_order
+from mozart_lstm.composing.budget import check_fits, check_fits_on_device
+from mozart_lstm.composing.composers import COMPOSERS, MOZART, check_mozart_split, compose, made_by
+from mozart_lstm.composing.held_out import mozart_stretches, training_grams
+from mozart_lstm.composing.midi_file import write_midi
+from mozart_lstm.composing.piano_roll import save_piano_roll
+from mozart_lstm.composing.primer import check_primer, primer_seeds, read_primer
+from mozart_lstm.composing.sampler_choice import AUTO_MODE, CalibratedSampler, choose_sampler
+from mozart_lstm.composing.sampling import MODES, Sampler, check_run
+from mozart_lstm.composing.seeds import seed_windows
+from mozart_lstm.composing.synth import render, write_wav
 from mozart_lstm.config import instantiate
-from mozart_lstm.data.timed_tokens import is_timed, token_gaps
-from mozart_lstm.generation.budget import check_fits, check_fits_on_device
-from mozart_lstm.generation.calibration import AUTO_MODE, CalibratedSampler, choose_sampler, seed_windows
-from mozart_lstm.generation.composers import COMPOSERS, MOZART, check_mozart_split, compose, made_by
-from mozart_lstm.generation.features import split_ngrams
-from mozart_lstm.generation.judge import judge
-from mozart_lstm.generation.music import Rhythm, make_timing, note_events, write_midi
-from mozart_lstm.generation.piano_roll import save_piano_roll
-from mozart_lstm.generation.primer import check_primer, primer_seeds, read_primer
-from mozart_lstm.generation.reference import mozart_stretches
-from mozart_lstm.generation.sampling import MODES, Sampler, check_run
-from mozart_lstm.generation.summary import format_report, write_report
-from mozart_lstm.generation.sweep import as_override
-from mozart_lstm.generation.synth import render, write_wav
+from mozart_lstm.judging.judge import judge
+from mozart_lstm.judging.summary import format_report, write_report
+from mozart_lstm.judging.sweep import as_override
 from mozart_lstm.models.precision import set_cudnn_tf32
 from mozart_lstm.newest_run import newest_checkpoint
+from mozart_lstm.notes import NoteEvent
+from mozart_lstm.tokenizers import Rhythm
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,60 @@ def chosen_checkpoint(cfg: DictConfig) -> str:
     return str(newest)
 
 
+@dataclass
+class Composition:
+    """What a run composed: every piece's tokens and notes (seed first), and what made them."""
+
+    tokens: list[list[str]]
+    events: list[list[NoteEvent]]
+    n_seed: int  # the seed's (or primer's) tokens at the start of every piece
+    made: str  # what the piano roll's title says of the pieces
+
+
+def compose_pieces(cfg, ckpt, model, datamodule, sampler, mode: str, rhythm: Rhythm, primed, device) -> Composition:
+    """The run's pieces, as many as the judge wants (the first num_samples are written), decoded by the
+    checkpoint's tokenizer."""
+    vocab, tokenizer = ckpt.vocab, datamodule.tokenizer
+    composed = max(cfg.num_samples, cfg.judge_pieces)
+    seeds = primer_seeds(primed, vocab, composed) if primed else seed_windows(datamodule.test_set, composed, cfg.seed)
+    ids = compose(cfg, model, datamodule, seeds, sampler, mode, ckpt.data_settings.get("seq_len", 0), device)
+    tokens = [[vocab[i] for i in row] for row in ids.tolist()]
+    events = [tokenizer.decode(piece, rhythm, ckpt.rhythm, cfg.seed + k) for k, piece in enumerate(tokens)]
+    n_seed = seeds.shape[1]
+    made = f"{n_seed} {'primer' if primed else 'seed'} tokens + {cfg.n_notes} {made_by(cfg.composer, sampler)}"
+    return Composition(tokens, events, n_seed, made)
+
+
+def write_pieces(cfg, composition: Composition) -> list[dict]:
+    """mozart.mid (and .wav, _piano_roll.png) for each of the first num_samples pieces; their tokens and paths."""
+    out = Path(cfg.paths.output_dir) / cfg.out
+    results = []
+    for k, (tokens, events) in enumerate(zip(composition.tokens[: cfg.num_samples], composition.events, strict=False)):
+        paths = output_paths(out, k, cfg.num_samples)
+        write_midi(events, paths["midi"])
+        if cfg.wav:
+            write_wav(paths["wav"], render(events, cfg.sample_rate, cfg.bpm), cfg.sample_rate)
+        if cfg.piano_roll:
+            title = f"{paths['midi'].name}: {composition.made}"
+            save_piano_roll(paths["piano_roll"], events, composition.n_seed, title)
+        written = {kind: path.resolve() for kind, path in paths.items() if kind == "midi" or cfg[kind]}
+        results.append({"tokens": tokens, "paths": written})
+    return results
+
+
+def judge_pieces(cfg, composition: Composition, datamodule, settings: dict) -> dict:
+    """The music report of the generated parts (the seed left out) against Mozart's test sonatas."""
+    judged = [events[composition.n_seed :] for events in composition.events]
+    reference = mozart_stretches(datamodule, cfg.n_notes, cfg.reference_size)
+    started, cpu = time.perf_counter(), time.process_time()
+    report = judge(judged, reference, training_grams(datamodule), settings)
+    log.info(
+        "judged %d pieces against Mozart in %.1f s (%.1f s of CPU)",
+        len(judged), time.perf_counter() - started, time.process_time() - cpu,
+    )  # fmt: skip
+    return report
+
+
 def run(cfg: DictConfig) -> list[dict]:
     """Generate `num_samples` pieces; return, per sample, its tokens, file paths and summary."""
     sampler, rhythm = check_config(cfg)
@@ -161,64 +218,31 @@ def run(cfg: DictConfig) -> list[dict]:
 
     device = pick_device(cfg.device)
     ckpt = read_checkpoint(ckpt_path)
+    tokenizer = ckpt.tokenizer
     sampler, mode, why = choose_sampler(sampler, ckpt.calibration, cfg.mode, ckpt_path)
     log.info("sampler: %s", why)
-    model = ckpt.build_network()
-    vocab = ckpt.vocab
     seq_len = ckpt.data_settings.get("seq_len", 0)
     if cfg.composer == MOZART:
         check_mozart_split(ckpt.data_settings, ckpt_path)
-    primed = primer and read_primer(primer, vocab, ckpt.data_settings.get("chord_order", "music21"), seq_len)
-    check_fits(cfg, len(primed) if primed else seq_len, ckpt.rhythm, is_timed(vocab))
+    primed = primer and read_primer(primer, ckpt.vocab, tokenizer, seq_len)
+    check_fits(cfg, len(primed) if primed else seq_len, tokenizer.mean_gap(rhythm, ckpt.rhythm))
+    model = ckpt.build_network()
     check_fits_on_device(cfg, device, model, seq_len)
     datamodule = rebuild_data(ckpt)
     if "empirical" in (rhythm.offset, rhythm.duration) and not ckpt.rhythm:
         raise UserError(f"{ckpt_path}: holds no corpus rhythm for rhythm.offset/duration=empirical; use fixed")
-    if rhythm.offset == "learned" and not is_timed(vocab):
-        raise UserError(
-            f"{ckpt_path}: rhythm.offset=learned needs a model trained on data.tokenization=timed; use fixed"
-        )
+    problem = tokenizer.rhythm_problem(rhythm)
+    if problem:
+        raise UserError(f"{ckpt_path}: {problem}")
 
-    composed = max(cfg.num_samples, cfg.judge_pieces)  # the judge's pieces beyond num_samples are not written
-    if primed:
-        seeds = primer_seeds(primed, vocab, composed)
-    else:
-        seeds = seed_windows(datamodule.test_set, composed, cfg.seed)
-    ids = compose(cfg, model, datamodule, seeds, sampler, mode, seq_len, device)
-
-    train_grams = split_ngrams(datamodule.train_set, vocab)
-    out = Path(cfg.paths.output_dir) / cfg.out
-    n_seed = seeds.shape[1]
-    results, judged = [], []
-    for k, row in enumerate(ids.tolist()):
-        tokens = [vocab[i] for i in row]
-        paths = output_paths(out, k, cfg.num_samples)
-        learned = token_gaps(tokens)  # None for pitch-only tokens
-        timing = make_timing(len(tokens), rhythm, corpus=ckpt.rhythm, seed=cfg.seed + k, learned_gaps=learned)
-        events = note_events(tokens, timing)
-        judged.append(events[n_seed:])
-        if k >= cfg.num_samples:
-            continue
-        write_midi(tokens, paths["midi"], timing=timing)
-        if cfg.wav:
-            write_wav(paths["wav"], render(events, cfg.sample_rate, cfg.bpm), cfg.sample_rate)
-        if cfg.piano_roll:
-            made = f"{n_seed} {'primer' if primer else 'seed'} tokens + {cfg.n_notes} {made_by(cfg.composer, sampler)}"
-            save_piano_roll(paths["piano_roll"], events, n_seed, f"{paths['midi'].name}: {made}")
-        written = {kind: path.resolve() for kind, path in paths.items() if kind == "midi" or cfg[kind]}
-        results.append({"tokens": tokens, "paths": written})
-
-    reference = mozart_stretches(datamodule, cfg.n_notes, cfg.reference_size)
+    composition = compose_pieces(cfg, ckpt, model, datamodule, sampler, mode, rhythm, primed, device)
+    results = write_pieces(cfg, composition)
     settings = {"ckpt": ckpt_path, "composer": cfg.composer, "n_notes": cfg.n_notes, "mode": mode}
     settings |= {"seed": cfg.seed, "num_samples": cfg.num_samples, "judge_pieces": cfg.judge_pieces}
     settings |= {"primer": str(primer)} if primer else {}
     settings |= option_settings(sampler, rhythm)
-    started, cpu = time.perf_counter(), time.process_time()
-    report = judge(judged, reference, train_grams, settings)
-    log.info(
-        "judged %d pieces against Mozart in %.1f s (%.1f s of CPU)",
-        len(judged), time.perf_counter() - started, time.process_time() - cpu,
-    )  # fmt: skip
+    report = judge_pieces(cfg, composition, datamodule, settings)
+
     for result, summary in zip(results, report["samples"], strict=False):  # the judge's extra pieces come last
         result["summary"] = summary
     write_report(cfg.paths.output_dir, report)

@@ -180,7 +180,13 @@ def run(cfg: DictConfig) -> dict[str, float]:
     if datamodule.hparams.train_targets != make_model.keywords.get("objective", "last"):
         raise UserError("data.train_targets must equal model.objective (leave data.train_targets at its default)")
     full_test = datamodule.full_test_name
-    model = make_model(vocab=datamodule.vocab.tokens, eval_name=datamodule.eval_name, test_name=full_test or "test")
+    vocab = datamodule.vocab.tokens
+    model = make_model(
+        vocab=vocab,
+        eval_name=datamodule.eval_name,
+        test_name=full_test or "test",
+        token_parts=datamodule.tokenizer.parts(vocab),
+    )
 
     hparams = _loggable_hparams(trainer, model, datamodule, cfg)
     for logger in trainer.loggers:

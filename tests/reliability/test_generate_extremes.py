@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from labtools.errors import UserError, report_user_errors
+from mozart_lstm.composing import budget, sampling
 from mozart_lstm.generate import run
-from mozart_lstm.generation import budget, sampling
-from mozart_lstm.generation.summary import REPORT_NAME
+from mozart_lstm.judging.summary import REPORT_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 HUGE_INT = 10**12

@@ -10,16 +10,14 @@ import torch
 from pytorch_lightning.loggers import TensorBoardLogger
 
 from labtools.checks import is_whole
-from mozart_lstm.data.timed_tokens import token_gaps
-from mozart_lstm.generation.calibration import seed_windows
-from mozart_lstm.generation.compare import spread
-from mozart_lstm.generation.features import split_ngrams
-from mozart_lstm.generation.judge import judge
-from mozart_lstm.generation.music import DEFAULT_RHYTHM, Rhythm, make_timing, note_events
-from mozart_lstm.generation.piano_roll import plot_piano_roll
-from mozart_lstm.generation.reference import mozart_stretches
-from mozart_lstm.generation.sampling import ARGMAX, Sampler, check_run, generate_ids
-from mozart_lstm.generation.synth import render
+from mozart_lstm.composing.held_out import mozart_stretches, training_grams
+from mozart_lstm.composing.piano_roll import plot_piano_roll
+from mozart_lstm.composing.sampling import ARGMAX, Sampler, check_run, generate_ids
+from mozart_lstm.composing.seeds import seed_windows
+from mozart_lstm.composing.synth import render
+from mozart_lstm.judging.compare import spread
+from mozart_lstm.judging.judge import judge
+from mozart_lstm.tokenizers import DEFAULT_RHYTHM, Rhythm
 
 log = logging.getLogger(__name__)
 
@@ -80,26 +78,23 @@ class AudioSamples(pl.Callback):
         pieces = []
         for k, row in enumerate(ids):
             tokens = datamodule.vocab.decode(row)
-            learned = token_gaps(tokens)  # None for pitch-only tokens: offset=auto is then the fixed grid
-            corpus = datamodule.rhythm
-            timing = make_timing(len(tokens), self.rhythm, corpus=corpus, seed=self.seed + k, learned_gaps=learned)
-            pieces.append((tokens, note_events(tokens, timing)))
+            pieces.append(datamodule.tokenizer.decode(tokens, self.rhythm, datamodule.rhythm, self.seed + k))
         step = trainer.global_step
-        tokens, events = pieces[0]
+        events = pieces[0]
         start = events[n_seed].offset
         new = [dataclasses.replace(e, offset=e.offset - start) for e in events[n_seed:]]
         audio = torch.from_numpy(render(new, self.sample_rate, self.bpm))
         writer.add_audio("samples/audio", audio[None], step, sample_rate=self.sample_rate)
         title = f"epoch {epoch}: {n_seed} seed tokens + {self.n_notes} generated"
         writer.add_figure("samples/piano_roll", plot_piano_roll(events, n_seed, title), step)
-        self.log_music(writer, step, datamodule, [e[n_seed:] for _, e in pieces])
+        self.log_music(writer, step, datamodule, [e[n_seed:] for e in pieces])
         log.info("Logged a %d-token sample (audio, piano roll, music figures) at epoch %d", self.n_notes, epoch)
 
     def log_music(self, writer, step: int, datamodule, pieces) -> None:
         """The generated parts' features and their closeness to Mozart's, as TensorBoard scalars."""
         if self._reference is None:
-            train_grams = split_ngrams(datamodule.train_set, datamodule.vocab.tokens)
-            self._reference = train_grams, mozart_stretches(datamodule, self.n_notes, self.reference_size)
+            reference = mozart_stretches(datamodule, self.n_notes, self.reference_size)
+            self._reference = training_grams(datamodule), reference
         train_grams, reference = self._reference
         report = judge(pieces, reference, train_grams, {"n_notes": self.n_notes})
         spreads = [("music", spread(report["samples"]))]

@@ -1,4 +1,4 @@
-"""At the end of a run with a validation split: calibrate the sampler there (generation/calibration.py) and write
+"""At the end of a run with a validation split: calibrate the sampler there (composing/calibration.py) and write
 the winner into the checkpoint whose weights were calibrated, and into the run's files."""
 
 import json
@@ -12,8 +12,8 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from labtools.checks import is_whole
 from labtools.errors import SettingError, UserError
 from labtools.fileio import atomic_path, atomic_write_text
-from mozart_lstm.generation.calibration import calibrate, describe
-from mozart_lstm.generation.sampling import Sampler
+from mozart_lstm.composing.calibration import calibrate, describe
+from mozart_lstm.composing.sampling import Sampler
 from mozart_lstm.models.checkpoint import CALIBRATION_KEY
 
 log = logging.getLogger(__name__)

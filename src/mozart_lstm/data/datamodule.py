@@ -10,9 +10,8 @@ from labtools.checks import is_whole
 from labtools.errors import UserError
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL
 from mozart_lstm.data.rhythm import rhythm_of
-from mozart_lstm.data.timed_tokens import TOKENIZATIONS
 from mozart_lstm.data.token_cache import DEFAULT_CACHE_DIR
-from mozart_lstm.data.tokenize import CHORD_ORDERS, load_pieces
+from mozart_lstm.data.tokenize import load_pieces
 from mozart_lstm.data.transpose import PieceShifts, ShiftTable, allowed_shifts, check_transpose, shifted_tokens
 from mozart_lstm.data.windows import (
     SPLIT_BY,
@@ -26,6 +25,7 @@ from mozart_lstm.data.windows import (
     training_runs,
     validate_split,
 )
+from mozart_lstm.tokenizers import build_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +72,10 @@ class MidiDataModule(pl.LightningDataModule):
         archive = None if archive is None else str(Path(archive).expanduser().resolve())
         data_dir, cache_dir = (str(Path(p).expanduser().resolve()) for p in (data_dir, cache_dir))
         split = validate_split(split)
-        _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers)
+        _check_settings(seq_len, batch_size, eval_batch_size, max_files, split_by, num_workers)
         _check_training_settings(train_targets, train_spacing, eval_windows)
-        if tokenization not in TOKENIZATIONS:
-            raise UserError(f"data.tokenization={tokenization!r} is not one of {', '.join(TOKENIZATIONS)}")
+        # data.tokenization and data.chord_order: the one tokenizer everything downstream asks about tokens
+        self.tokenizer = build_tokenizer(tokenization, chord_order)
         check_transpose(transpose)
         self.save_hyperparameters()
         self.vocab: Vocab | None = None
@@ -104,15 +104,7 @@ class MidiDataModule(pl.LightningDataModule):
         """The corpus as `Piece`s (tokens with their offsets and durations), read through the token cache."""
         h = self.hparams
         return load_pieces(
-            h.archive,
-            h.chord_order,
-            h.cache_dir,
-            h.num_parse_workers,
-            h.max_files,
-            h.sha256,
-            h.url,
-            h.data_dir,
-            tokenization=h.tokenization,
+            h.archive, self.tokenizer, h.cache_dir, h.num_parse_workers, h.max_files, h.sha256, h.url, h.data_dir
         )
 
     def prepare_data(self):
@@ -166,17 +158,17 @@ class MidiDataModule(pl.LightningDataModule):
         the stream re-encoded in it."""
         h = self.hparams
         training = [tokens[lo:hi] for lo, hi in self._pieces]
-        allowed = [allowed_shifts(piece, h.transpose) for piece in training]
+        allowed = [allowed_shifts(piece, h.transpose, self.tokenizer) for piece in training]
         widest = max(max(map(abs, shifts)) for shifts in allowed)
         if widest < h.transpose:
             raise UserError(
                 f"data.transpose={h.transpose}: no training piece can shift by more than {widest} semitones and "
                 f"stay on the piano (MIDI 21-108); use at most {widest}"
             )
-        self.vocab = Vocab(tokens + sorted(shifted_tokens(training, h.transpose, h.chord_order)))
+        self.vocab = Vocab(tokens + sorted(shifted_tokens(training, h.transpose, self.tokenizer)))
         log.info("Transposition by up to %d semitones: %d distinct tokens", h.transpose, len(self.vocab))
         ids = self.vocab.encode(tokens)
-        self._shift_table = ShiftTable(self.vocab.tokens, self.vocab.index, h.transpose, h.chord_order)
+        self._shift_table = ShiftTable(self.vocab.tokens, self.vocab.index, h.transpose, self.tokenizer)
         self._shifts = PieceShifts(self._pieces, allowed, len(ids), h.seed)
         return [WindowDataset(ids, d.starts, h.seq_len) for d in datasets]
 
@@ -252,7 +244,7 @@ class MidiDataModule(pl.LightningDataModule):
         self.rhythm = state_dict.get("rhythm") or self.rhythm
 
 
-def _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order, split_by, num_workers):
+def _check_settings(seq_len, batch_size, eval_batch_size, max_files, split_by, num_workers):
     """Every value a user can get wrong, checked before any download or parse. Here only: load_pieces and
     split_windows take these as checked and refuse only what depends on the data."""
     for key, value in (("seq_len", seq_len), ("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
@@ -262,8 +254,6 @@ def _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order
         raise UserError(f"data.max_files must be null or at least 1, got {max_files!r}")
     if not is_whole(num_workers, minimum=0):
         raise UserError(f"data.num_workers must be at least 0, got {num_workers!r}")
-    if chord_order not in CHORD_ORDERS:
-        raise UserError(f"data.chord_order={chord_order!r} is not one of {', '.join(CHORD_ORDERS)}")
     if split_by not in SPLIT_BY:
         raise UserError(f"data.split_by={split_by!r} is not one of {', '.join(SPLIT_BY)}")
 

@@ -1,7 +1,8 @@
-"""MIDI → tokens with music21 (lab Problem 1): every Note and Chord of every part, in offset order.
+"""MIDI → tokens (lab Problem 1): music21 parses every Note and Chord of every part, in offset order, and the
+data's tokenizer (mozart_lstm.tokenizers) turns each parsed piece into its tokens.
 
-A Note becomes its pitch (`E-5`); a Chord its pitches joined by `.` (`B3.B2`). Files are parsed in
-parallel processes and cached, so a warm run never imports music21 at all.
+A Note is parsed as its pitch (`E-5`); a Chord as its pitches joined by `.` (`B3.B2`), in music21's order. Files
+are parsed in parallel processes and cached, so a warm run never imports music21 at all.
 """
 
 import importlib.metadata
@@ -10,44 +11,19 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from labtools.errors import UserError
 from mozart_lstm.data import token_cache
 from mozart_lstm.data.archive import LAB_SHA256, LAB_URL, midi_files, sha256_of
-from mozart_lstm.data.timed_tokens import timed_tokens
+from mozart_lstm.tokenizers import MusicTokenizer, Piece, build_tokenizer
 
 log = logging.getLogger(__name__)
 
-CHORD_ORDERS = ("music21", "sorted", "sorted_unique")
 
-
-@dataclass
-class Piece:
-    name: str
-    tokens: list[str]
-    offsets: list[float]  # in quarter lengths from the start of the piece
-    durations: list[float]
-
-
-def chord_token(pitch_names: list[str], chord_order: str) -> str:
-    if chord_order == "sorted":
-        pitch_names = sorted(pitch_names)
-    elif chord_order == "sorted_unique":  # the lab's current revision
-        pitch_names = sorted(set(pitch_names))
-    return ".".join(pitch_names)
-
-
-def reorder(tokens: list[str], chord_order: str) -> list[str]:
-    """Tokens in music21's chord order → `chord_order`; the cache holds music21's order only."""
-    if chord_order == "music21":
-        return tokens
-    return [chord_token(token.split("."), chord_order) if "." in token else token for token in tokens]
-
-
-def tokenize_file(path, chord_order: str = "music21") -> Piece:
-    """Parse one MIDI file. Raises whatever music21 raises for a file it cannot read."""
+def tokenize_file(path) -> Piece:
+    """Parse one MIDI file into music21's pitch tokens. Raises whatever music21 raises for a file it cannot read."""
     from music21 import chord, converter, note
 
     # forceSource: our cache is the only cache; music21's own pickle cache would hide parse cost.
@@ -57,7 +33,7 @@ def tokenize_file(path, chord_order: str = "music21") -> Piece:
         if isinstance(element, note.Note):
             tokens.append(str(element.pitch))
         elif isinstance(element, chord.Chord):
-            tokens.append(chord_token([str(p) for p in element.pitches], chord_order))
+            tokens.append(".".join(str(p) for p in element.pitches))
         else:  # unpitched percussion has no pitch to predict
             continue
         offsets.append(float(element.offset))
@@ -74,21 +50,20 @@ def _tokenize_or_error(path):
 
 def load_pieces(
     path=None,
-    chord_order: str = "music21",
+    tokenizer: MusicTokenizer | None = None,
     cache_dir=token_cache.DEFAULT_CACHE_DIR,
     num_workers: int | None = None,
     max_files: int | None = None,
     sha256: str | None = LAB_SHA256,
     url: str = LAB_URL,
     data_dir="outputs/data",
-    tokenization: str = "pitch",
 ) -> list[Piece]:
-    """Tokenize every MIDI file under `path` (a folder, a .tar.gz, or None for the lab's download).
+    """Tokenize every MIDI file under `path` (a folder, a .tar.gz, or None for the lab's download) with
+    `tokenizer` (None: the lab's pitch tokens).
 
-    `tokenization="timed"` appends to each token its gap to the next onset (see `timed_tokens`).
     Unreadable files and files without notes are skipped with a warning; zero usable files is an error.
-    `chord_order` and `tokenization` are MidiDataModule's settings, checked there.
     """
+    tokenizer = tokenizer or build_tokenizer()
     files = midi_files(path, sha256, url, data_dir, max_files)
     music21_version = importlib.metadata.version("music21")
     keys = [token_cache.entry_key(sha256_of(f), music21_version) for f in files]
@@ -114,10 +89,7 @@ def load_pieces(
         if piece is not None and not piece.tokens:
             log.warning("Skipping %s: it holds no pitched notes or chords", file)
         elif piece is not None:
-            tokens = reorder(piece.tokens, chord_order)
-            if tokenization == "timed":
-                tokens = timed_tokens(tokens, piece.offsets, piece.durations)
-            usable.append(Piece(piece.name, tokens, piece.offsets, piece.durations))
+            usable.append(Piece(piece.name, tokenizer.encode(piece), piece.offsets, piece.durations))
     if not usable:
         where = path if path is not None else files[0].parent
         raise UserError(

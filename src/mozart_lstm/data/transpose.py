@@ -1,8 +1,7 @@
 """Transposition augmentation (`data.transpose=K`): each training piece shifted by whole semitones.
 
-A token is shifted pitch by pitch (a chord as a whole, re-ordered as `data.chord_order` orders chords; a timed
-token keeps its gap). A shifted pitch is spelled as music21 spells a MIDI number, so that a shifted token and
-a parsed one of the same pitches are the same token. A shift that would take any note of a piece outside the
+The data's tokenizer shifts a token (`MusicTokenizer.transpose`), spelled so that a shifted token and a parsed one
+of the same pitches are the same token. A shift that would take any note of a piece outside the
 piano (MIDI 21-108) is never drawn for that piece.
 
 Shifting works on ids: `ShiftTable` maps every (shift, id) to the shifted token's id, in a vocabulary that
@@ -10,21 +9,15 @@ covers every token the shifted training pieces can produce. Held-out data is nev
 positions never move, so a mask of held-out labels holds for every shifted copy.
 """
 
-import re
 from collections.abc import Sequence
 
 import torch
 
 from labtools.checks import is_whole
 from labtools.errors import UserError
-from mozart_lstm.data.timed_tokens import SEPARATOR
-from mozart_lstm.data.tokenize import chord_token
+from mozart_lstm.tokenizers import MusicTokenizer
 
 PIANO = (21, 108)
-# music21's spelling of a MIDI number's pitch class (pitch.Pitch(midi=m).name)
-SPELLING = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
-STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-PITCH = re.compile(r"([A-G])([#-]*)(-?\d+)")
 NO_ID = -1
 
 
@@ -35,65 +28,33 @@ def check_transpose(value) -> int:
     return value
 
 
-def midi_number(name: str) -> int:
-    """`E-5` → 75, `B#3` → 60: the octave number belongs to the letter, as in music21."""
-    match = PITCH.fullmatch(name)
-    if match is None:
-        raise ValueError(f"not a pitch name: {name!r}")
-    letter, accidentals, octave = match.groups()
-    return 12 * (int(octave) + 1) + STEPS[letter] + accidentals.count("#") - accidentals.count("-")
-
-
-def pitch_name(midi: int) -> str:
-    return f"{SPELLING[midi % 12]}{midi // 12 - 1}"
-
-
-def _parts(token: str) -> tuple[list[str], str]:
-    """A token's pitch names and its timing suffix (`:1/4` for a timed token, else empty)."""
-    pitches, separator, gap = token.partition(SEPARATOR)
-    return pitches.split("."), separator + gap
-
-
-def pitch_range(token: str) -> tuple[int, int]:
-    numbers = [midi_number(name) for name in _parts(token)[0]]
-    return min(numbers), max(numbers)
-
-
-def shift_token(token: str, semitones: int, chord_order: str = "music21") -> str:
-    if semitones == 0:
-        return token
-    names, suffix = _parts(token)
-    shifted = [pitch_name(midi_number(name) + semitones) for name in names]
-    return (chord_token(shifted, chord_order) if len(shifted) > 1 else shifted[0]) + suffix
-
-
-def allowed_shifts(tokens: Sequence[str], limit: int) -> list[int]:
+def allowed_shifts(tokens: Sequence[str], limit: int, tokenizer: MusicTokenizer) -> list[int]:
     """The shifts in [-limit, limit] that keep every note of `tokens` on the piano."""
-    ranges = [pitch_range(token) for token in set(tokens)]
+    ranges = [tokenizer.pitch_range(token) for token in set(tokens)]
     low, high = min(lo for lo, _ in ranges), max(hi for _, hi in ranges)
     return [s for s in range(-limit, limit + 1) if PIANO[0] <= low + s and high + s <= PIANO[1]]
 
 
-def shifted_tokens(pieces: Sequence[Sequence[str]], limit: int, chord_order: str) -> set[str]:
+def shifted_tokens(pieces: Sequence[Sequence[str]], limit: int, tokenizer: MusicTokenizer) -> set[str]:
     """Every token that shifting these pieces by their allowed shifts can produce."""
     produced = set()
     for tokens in pieces:
         distinct = set(tokens)
-        for shift in allowed_shifts(distinct, limit):
-            produced.update(shift_token(token, shift, chord_order) for token in distinct)
+        for shift in allowed_shifts(distinct, limit, tokenizer):
+            produced.update(tokenizer.transpose(token, shift) for token in distinct)
     return produced
 
 
 class ShiftTable:
     """`table[shift + limit, id]`: the id of token `id` shifted by `shift`, or NO_ID where no token is."""
 
-    def __init__(self, vocab_tokens: Sequence[str], index: dict[str, int], limit: int, chord_order: str):
+    def __init__(self, vocab_tokens: Sequence[str], index: dict[str, int], limit: int, tokenizer: MusicTokenizer):
         self.limit = limit
         self.table = torch.full((2 * limit + 1, len(vocab_tokens)), NO_ID, dtype=torch.long)
         for token_id, token in enumerate(vocab_tokens):
-            low, high = pitch_range(token)
+            low, high = tokenizer.pitch_range(token)
             for shift in range(max(-limit, PIANO[0] - low), min(limit, PIANO[1] - high) + 1):
-                self.table[shift + limit, token_id] = index.get(shift_token(token, shift, chord_order), NO_ID)
+                self.table[shift + limit, token_id] = index.get(tokenizer.transpose(token, shift), NO_ID)
 
     def apply(self, ids: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
         """`ids` with position i shifted by `shifts[i]`; negative ids (masked targets) stay as they are."""

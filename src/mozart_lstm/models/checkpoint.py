@@ -17,6 +17,7 @@ from labtools.errors import UserError
 from labtools.fileio import atomic_path
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.models.optimization import OptimizerConfig
+from mozart_lstm.tokenizers import MusicTokenizer, tokenizer_of
 
 NETWORK_PREFIX = "net."  # MozartLitModule keeps the network in `self.net`
 # where callbacks/sampler_calibration.py writes the sampler it calibrated into a Lightning checkpoint
@@ -40,6 +41,12 @@ class CheckpointData:
     rhythm: dict | None  # the corpus's offset-gap and duration distributions, None when the file does not say
     # the sampler calibrated on the validation split at the end of training (callbacks/sampler_calibration.py)
     calibration: dict | None = None
+
+    @property
+    def tokenizer(self) -> MusicTokenizer:
+        """The tokenization the model was trained on, named by its data settings (the lab's pitch tokens for a
+        checkpoint that predates the setting)."""
+        return tokenizer_of(self.data_settings)
 
     def build_network(self) -> MozartLSTM:
         """The trained network, in eval() mode on the CPU. Raises UserError when the weights do not fit."""

@@ -11,7 +11,7 @@ from labtools.checks import is_positive
 from labtools.errors import UserError
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.models.optimization import OptimizerConfig, ScheduleConfig, check_resumed_length
-from mozart_lstm.models.timed_accuracy import timed_accuracy
+from mozart_lstm.models.part_accuracy import PartAccuracy
 
 
 class SplitMetrics(nn.Module):
@@ -22,10 +22,10 @@ class SplitMetrics(nn.Module):
     the epoch's mean rather than dropping it (a diverged run must show as one).
     """
 
-    def __init__(self, num_classes: int, top5: bool, vocab: list[str] | None = None):
+    def __init__(self, num_classes: int, top5: bool, token_parts: dict[str, list[int]] | None = None):
         super().__init__()
-        # pitch_acc and timing_acc when the vocabulary is timed
-        self.timed = None if vocab is None else timed_accuracy(vocab)
+        # an accuracy per part when the tokens have parts (pitch_acc and timing_acc for timed tokens)
+        self.parts = PartAccuracy(token_parts) if token_parts else None
         self.loss = MeanMetric(nan_strategy="disable")
         self.acc = MulticlassAccuracy(num_classes, average="micro", validate_args=False)
         top_k = min(5, num_classes)
@@ -42,8 +42,8 @@ class SplitMetrics(nn.Module):
         if self.acc_top5 is not None:
             self.acc_top5.update(log_probs, y)
             logged["acc_top5"] = self.acc_top5
-        if self.timed is not None:
-            logged |= self.timed.update(log_probs, y)
+        if self.parts is not None:
+            logged |= self.parts.update(log_probs, y)
         return logged
 
 
@@ -121,13 +121,17 @@ class MozartLitModule(pl.LightningModule):
         optim: dict | None = None,
         schedule: dict | None = None,
         carry_state: bool = False,
+        token_parts: dict[str, list[int]] | None = None,
         **network,
     ):
-        """`network`: the fields of NetworkConfig but vocab_size (the vocabulary's length), as conf/model names them."""
+        """`network`: the fields of NetworkConfig but vocab_size (the vocabulary's length), as conf/model names them.
+        `token_parts`: the tokenizer's parts of each vocabulary token (`MusicTokenizer.parts`), scored as a
+        per-part accuracy on the held-out splits."""
         super().__init__()
         config = check_model_settings(len(vocab), lr, objective, optim, schedule, carry_state, **network)
-        # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams).
-        self.save_hyperparameters(logger=False)
+        # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams). The
+        # parts are the tokenizer's to derive again.
+        self.save_hyperparameters(ignore=["token_parts"], logger=False)
         # the network's defaults too, so that a checkpoint names the whole network (as plain values)
         self.hparams.update(config.settings())
         self.vocab = list(vocab)
@@ -141,8 +145,8 @@ class MozartLitModule(pl.LightningModule):
         self.net = MozartLSTM(config)
         self.criterion = nn.NLLLoss()
         self.train_metrics = SplitMetrics(len(vocab), top5=False)
-        self.eval_metrics = SplitMetrics(len(vocab), top5=True, vocab=self.vocab)
-        self.test_metrics = SplitMetrics(len(vocab), top5=True, vocab=self.vocab)
+        self.eval_metrics = SplitMetrics(len(vocab), top5=True, token_parts=token_parts)
+        self.test_metrics = SplitMetrics(len(vocab), top5=True, token_parts=token_parts)
 
     def loggable_hparams(self) -> dict:
         """Hyperparameters for TensorBoard's hparams table: everything but the 1000-token vocabulary."""

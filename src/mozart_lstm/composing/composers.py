@@ -16,10 +16,10 @@ import torch
 
 from labtools.errors import UserError
 from mozart_lstm.baselines.ngram import NGramComposer, fit_training_ngram
+from mozart_lstm.composing.budget import token_bar
+from mozart_lstm.composing.sampling import Sampler, generate_ids
 from mozart_lstm.data.windows import SPLIT_BY, piece_bounds
-from mozart_lstm.generation.budget import token_bar
-from mozart_lstm.generation.reference import stretch_starts
-from mozart_lstm.generation.sampling import Sampler, generate_ids
+from mozart_lstm.judging.reference import stretch_starts
 
 log = logging.getLogger(__name__)
 

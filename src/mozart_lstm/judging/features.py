@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mozart_lstm.generation.music import NoteEvent, midi_numbers
-from mozart_lstm.generation.onsets import onsets
-from mozart_lstm.generation.structure import self_similarity
+from mozart_lstm.judging.onsets import onsets
+from mozart_lstm.judging.structure import self_similarity
+from mozart_lstm.notes import NoteEvent
 
 NGRAM = 8
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)  # natural minor, as MusPy
-PITCH_CLASS_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ FEATURES = (
         "structure (self-similarity)",
         "share",
         "mean best Jaccard similarity of each bar's (position, pitch class) onsets with an earlier bar's (this "
-        "project, generation/structure.py); null for a piece under 2 bars",
+        "project, judging/structure.py); null for a piece under 2 bars",
         in_overall=False,  # reported beside the overall figure, so that it stays comparable with earlier runs
     ),
     Feature(
@@ -131,9 +130,10 @@ def note_unit(pitches: Sequence[int]) -> tuple[int, ...]:
     return tuple(sorted(pitches))
 
 
-def split_ngrams(dataset, vocab: Sequence[str]) -> set[tuple]:
-    """The 8-grams of a WindowDataset's windows and their targets, as `note_unit`s."""
-    units = [note_unit(midi_numbers(token)) for token in vocab]
+def split_ngrams(dataset, vocab_pitches: Sequence[Sequence[int]]) -> set[tuple]:
+    """The 8-grams of a WindowDataset's windows and their targets, as `note_unit`s; `vocab_pitches` are the MIDI
+    numbers of each vocabulary id's token (`[tokenizer.pitches(token) for token in vocab]`)."""
+    units = [note_unit(pitches) for pitches in vocab_pitches]
     stream = [units[i] for i in dataset.ids.tolist()]
     return training_ngrams(stream, dataset.starts, dataset.seq_len + 1)
 

@@ -23,9 +23,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from mozart_lstm.generation.reference import Stretch
-from mozart_lstm.generation.resampling import bootstrap, pieces_needed, summary
-from mozart_lstm.generation.stretch_vectors import NAMES, STRETCH_QUARTERS, piece_vectors
+from mozart_lstm.judging.reference import Stretch
+from mozart_lstm.judging.resampling import bootstrap, pieces_needed, summary
+from mozart_lstm.judging.stretch_vectors import NAMES, STRETCH_QUARTERS, piece_vectors
 
 FOLDS = 5
 MIN_PIECES = 2  # per side: with one, no model could be fitted without it

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mozart_lstm.data.timed_tokens import GAP_TICKS, TICKS_PER_QUARTER
-from mozart_lstm.generation.features import SCALES, entropy_bits, pitch_class_histogram, scale_consistency
-from mozart_lstm.generation.music import NoteEvent
-from mozart_lstm.generation.onsets import Onset, cut, onsets
+from mozart_lstm.judging.features import SCALES, entropy_bits, pitch_class_histogram, scale_consistency
+from mozart_lstm.judging.onsets import Onset, cut, onsets
+from mozart_lstm.notes import GAP_TICKS, TICKS_PER_QUARTER, NoteEvent
 
 STRETCH_QUARTERS = 16  # four 4/4 bars
 SCALAR_NAMES = (

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from music21 import pitch
 
 from labtools.fileio import atomic_write_text
-from mozart_lstm.generation.compare import compare_sets, spread
-from mozart_lstm.generation.features import FEATURES, MIN_COMPARED_TOKENS, OVERALL, PITCH_CLASS_NAMES
+from mozart_lstm.judging.compare import compare_sets, spread
+from mozart_lstm.judging.features import FEATURES, MIN_COMPARED_TOKENS, OVERALL
+from mozart_lstm.notes import PITCH_CLASS_NAMES, pitch_name
 
 REPORT_NAME = "music_report.json"
 
@@ -46,7 +46,7 @@ def format_value(kind: str, value) -> str:
     if kind == "histogram":
         return PITCH_CLASS_NAMES[int(np.argmax(value))]
     if kind == "pitch":
-        return pitch.Pitch(midi=int(round(value))).nameWithOctave
+        return pitch_name(int(round(value)))
     if kind == "share":
         return f"{value:.1%}"
     if kind == "count" and float(value).is_integer():

@@ -1,20 +1,14 @@
-"""Problem 5: tokens → music21 Notes and Chords on a piano → a MIDI file, with a fixed, empirical or learned rhythm.
-
-A token holding `.` (e.g. `B3.E4`) becomes a Chord of Notes, any other token (e.g. `E5`) a Note; a timed
-token (`E5:1/4`, see `data.timed_tokens`) sounds its pitch part. Offsets and durations are in quarter lengths.
+"""Where decoded tokens fall in time (Problem 5): a fixed grid, the corpus's empirical gaps and durations, or
+the gaps that tokens carry themselves. conf/rhythm/ builds a `Rhythm`; a tokenizer's `decode` applies it.
 """
 
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from music21 import chord, instrument, note, pitch, stream
 
 from labtools.checks import is_positive
 from labtools.errors import check_fields
-from labtools.fileio import atomic_path
-from mozart_lstm.data.timed_tokens import legato_durations, onsets, pitch_part, token_gaps
+from mozart_lstm.notes import Timing
 
 # auto: learned when the tokens carry their timing (timed tokens), else fixed
 OFFSETS = ("auto", "fixed", "empirical", "learned")
@@ -25,27 +19,12 @@ MAX_QUARTERS = 1000
 
 
 @dataclass(frozen=True)
-class Timing:
-    offsets: np.ndarray
-    durations: np.ndarray
-
-
-@dataclass(frozen=True)
-class NoteEvent:
-    """One token placed in time: what the synthesizer plays and the piano roll draws."""
-
-    offset: float
-    duration: float
-    pitches: tuple[int, ...]  # MIDI numbers
-
-
-@dataclass(frozen=True)
 class Rhythm:
     """Where the tokens fall in time, in quarter lengths (see make_timing); conf/rhythm/ builds one.
 
     `offset="fixed"` steps `offset_step` between onsets (the lab's 0.5); `"empirical"` draws each gap from the
-    corpus's distribution of offset differences (0.0 gaps sound together); `"learned"` takes the gaps timed tokens
-    carry (see `data.timed_tokens`); `"auto"` is learned when there are learned gaps, else fixed.
+    corpus's distribution of offset differences (0.0 gaps sound together); `"learned"` takes the gaps the tokens
+    carry (timed tokens); `"auto"` is learned when there are learned gaps, else fixed.
     `duration="fixed"` gives every token `duration_value` (null: until the next onset, `offset_step` unless
     learned; 1.0 is the lab's music21 default); `"empirical"` draws from the corpus, leaving out grace notes.
     """
@@ -86,7 +65,7 @@ def make_timing(
     """Place `n` tokens in time as `rhythm` says.
 
     `corpus` is the corpus rhythm a checkpoint carries (`offset_gaps` and `durations` distributions), needed by
-    the empirical choices; `learned_gaps` are the gaps timed tokens carry; `seed` seeds the empirical draws.
+    the empirical choices; `learned_gaps` are the gaps the tokens carry; `seed` seeds the empirical draws.
     """
     offset, step = rhythm.offset, float(rhythm.offset_step)
     if offset == "auto":
@@ -120,44 +99,26 @@ def draw(distribution: dict, n: int, rng: np.random.Generator, positive: bool = 
     return rng.choice(values, size=max(n, 0), p=probs / probs.sum())
 
 
-def to_music21(token: str):
-    token = pitch_part(token)
-    if "." in token:
-        return chord.Chord([note.Note(name) for name in token.split(".")])
-    return note.Note(token)
+def onsets(gaps: np.ndarray) -> np.ndarray:
+    """Each token's onset: the first at 0, every next one its gap later."""
+    return np.concatenate([[0.0], np.cumsum(gaps[:-1])])
 
 
-@functools.lru_cache(maxsize=4096)
-def midi_numbers(token: str) -> tuple[int, ...]:
-    return tuple(pitch.Pitch(name).midi for name in pitch_part(token).split("."))
+def legato_durations(gaps: np.ndarray, last: float) -> np.ndarray:
+    """Each token lasts until the next onset later than its own: tokens with gap 0 start together and end
+    together. The final onset lasts its own gap, or `last` when that is 0."""
+    durations = np.empty(len(gaps))
+    following = last  # the duration of the token after this one
+    for i in range(len(gaps) - 1, -1, -1):
+        durations[i] = gaps[i] if gaps[i] > 0 else following
+        following = durations[i]
+    return durations
 
 
-def note_events(tokens: list[str], timing: Timing) -> list[NoteEvent]:
-    return [
-        NoteEvent(float(o), float(d), midi_numbers(token))
-        for token, o, d in zip(tokens, timing.offsets, timing.durations, strict=True)
-    ]
-
-
-def build_stream(tokens: list[str], timing: Timing):
-    """A music21 Stream of the tokens on a piano, each at its offset with its duration."""
-    piece = stream.Stream()
-    piece.insert(0, instrument.Piano())
-    for token, offset, duration in zip(tokens, timing.offsets, timing.durations, strict=True):
-        element = to_music21(token)
-        element.quarterLength = float(duration)
-        piece.insert(float(offset), element)
-    return piece
-
-
-def write_midi(tokens: list[str], path, *, timing: Timing | None = None, rhythm: Rhythm = DEFAULT_RHYTHM) -> Path:
-    """Write the tokens as a piano MIDI file at `path` and return the path.
-
-    Pass a ready `timing`, or a `rhythm` (fixed 0.5 steps by default; the tokens' own gaps for timed tokens).
-    """
-    if timing is None:
-        timing = make_timing(len(tokens), rhythm, learned_gaps=token_gaps(tokens))
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        build_stream(tokens, timing).write("midi", fp=tmp)
-    return path
+def mean_gap(offset: str, offset_step: float, corpus: dict | None) -> float:
+    """Quarter lengths between consecutive notes, on average, for a resolved `offset` (not auto). Learned gaps are
+    unknown until generated; the corpus's mean gap, which they imitate, stands in."""
+    if offset in ("learned", "empirical") and corpus:
+        gaps = corpus["offset_gaps"]
+        return sum(v * p for v, p in zip(gaps["values"], gaps["probs"], strict=True))
+    return offset_step

@@ -65,9 +65,9 @@ def overall_cells(report: dict) -> list[str]:
 def comparison_table(reports: list[dict]) -> str:
     """One row per job, closest to the reference first, and Mozart's own values in the last row."""
     # music21 and scipy load here, not when Hydra builds the callback at the start of every run
-    from mozart_lstm.generation.compare import spread
-    from mozart_lstm.generation.features import FEATURES
-    from mozart_lstm.generation.summary import format_spread, format_value, render
+    from mozart_lstm.judging.compare import spread
+    from mozart_lstm.judging.features import FEATURES
+    from mozart_lstm.judging.summary import format_spread, format_value, render
 
     kinds = {f.name: f for f in FEATURES}
     varying = varying_settings(reports)
@@ -92,7 +92,7 @@ class SamplingComparison(Callback):
     """At the end of a multirun, print and save the table of `comparison_table`."""
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        from mozart_lstm.generation.summary import REPORT_NAME
+        from mozart_lstm.judging.summary import REPORT_NAME
 
         folder = Path(config.hydra.sweep.dir)
         reports = [json.loads(path.read_text()) for path in sorted(folder.rglob(REPORT_NAME))]

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mozart_lstm.data.timed_tokens import TICKS_PER_QUARTER
-from mozart_lstm.generation.onsets import Onset
+from mozart_lstm.judging.onsets import Onset
+from mozart_lstm.notes import TICKS_PER_QUARTER
 
 BAR = 4  # quarters
 SLOTS = 12  # per quarter: sixteenths and triplet eighths fall on it

@@ -11,8 +11,7 @@ the decoder rather than the composer.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mozart_lstm.data.timed_tokens import TICKS_PER_QUARTER
-from mozart_lstm.generation.music import NoteEvent
+from mozart_lstm.notes import TICKS_PER_QUARTER, NoteEvent
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ and the classifier two-sample test. One report, `music_report.json` (see summary
 
 from collections.abc import Sequence
 
-from mozart_lstm.generation.features import piece_features
-from mozart_lstm.generation.music import NoteEvent
-from mozart_lstm.generation.overlap_spread import overlap_spread
-from mozart_lstm.generation.reference import Stretch
-from mozart_lstm.generation.summary import music_report
-from mozart_lstm.generation.two_sample import two_sample_test
+from mozart_lstm.judging.features import piece_features
+from mozart_lstm.judging.overlap_spread import overlap_spread
+from mozart_lstm.judging.reference import Stretch
+from mozart_lstm.judging.summary import music_report
+from mozart_lstm.judging.two_sample import two_sample_test
+from mozart_lstm.notes import NoteEvent
 
 
 def generated_stretches(pieces: Sequence[Sequence[NoteEvent]]) -> list[Stretch]:

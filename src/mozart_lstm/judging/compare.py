@@ -32,7 +32,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.stats import entropy, gaussian_kde, norm
 
-from mozart_lstm.generation.features import COMPARED, OVERALL
+from mozart_lstm.judging.features import COMPARED, OVERALL
 
 GRID_POINTS = 2001
 GRID_MARGIN = 4  # bandwidths beyond the extreme distances: the Gaussian tails left out weigh < 1e-4

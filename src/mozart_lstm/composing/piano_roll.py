@@ -5,9 +5,9 @@ from pathlib import Path
 # A bare Figure renders with Agg and never touches pyplot's global backend or opens a window.
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from music21 import pitch
 
 from labtools.fileio import atomic_path
+from mozart_lstm.notes import pitch_name
 
 SEED_COLOUR = "#8c8c8c"
 NEW_COLOUR = "#1f5fa8"
@@ -33,7 +33,7 @@ def plot_piano_roll(events, n_seed: int, title: str = "") -> Figure:
         low, high = min(pitches), max(pitches)
         ax.set_ylim(low - 1.5, high + 1.5)
         c_notes = [m for m in range(low - low % 12, high + 1, 12) if m >= low - 1]
-        ax.set_yticks(c_notes, [pitch.Pitch(midi=m).nameWithOctave for m in c_notes])
+        ax.set_yticks(c_notes, [pitch_name(m) for m in c_notes])
         for midi in range(low - 1, high + 2):
             if midi % 12 in BLACK_KEYS:
                 ax.axhspan(midi - 0.5, midi + 0.5, color="#f2f2f2", linewidth=0, zorder=0)

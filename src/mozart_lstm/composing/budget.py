@@ -23,17 +23,6 @@ LSTM_FLOATS_PER_HIDDEN = 5  # four gates and the output, float32, per position a
 SAMPLER_FLOAT64_ROWS = 6  # log-probs, probabilities, sorted, fixed point, their sum, the kept mask
 
 
-def mean_gap(offset: str, offset_step: float, rhythm: dict | None, timed: bool) -> float:
-    """Quarter lengths between consecutive notes, on average. offset=auto is learned for a model of timed tokens,
-    else fixed. Learned gaps are unknown until generated; the corpus's mean gap, which they imitate, stands in."""
-    if offset == "auto":
-        offset = "learned" if timed else "fixed"
-    if offset in ("learned", "empirical") and rhythm:
-        gaps = rhythm["offset_gaps"]
-        return sum(v * p for v, p in zip(gaps["values"], gaps["probs"], strict=True))
-    return offset_step
-
-
 def generation_bytes(num_samples, tokens, seconds_per_token, sample_rate, wav) -> float:
     """What the run holds at its peak: every sample's ids, plus one sample's MIDI and WAV being written."""
     held_ids = float(num_samples) * tokens * ID_BYTES_PER_TOKEN
@@ -43,9 +32,10 @@ def generation_bytes(num_samples, tokens, seconds_per_token, sample_rate, wav) -
     return held_ids + one_piece
 
 
-def check_fits(cfg, seed_tokens: int, rhythm: dict | None, timed: bool) -> None:
-    """One UserError, naming n_notes and num_samples and the estimate, when the run cannot fit in free memory."""
-    seconds_per_token = mean_gap(cfg.rhythm.offset, cfg.rhythm.offset_step, rhythm, timed) * 60.0 / cfg.bpm
+def check_fits(cfg, seed_tokens: int, quarters_per_token: float) -> None:
+    """One UserError, naming n_notes and num_samples and the estimate, when the run cannot fit in free memory.
+    `quarters_per_token`: the mean gap between decoded tokens (`MusicTokenizer.mean_gap`)."""
+    seconds_per_token = quarters_per_token * 60.0 / cfg.bpm
     tokens = seed_tokens + cfg.n_notes
     needed = generation_bytes(cfg.num_samples, tokens, seconds_per_token, cfg.sample_rate, cfg.wav)
     free = available_bytes()

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import gaussian_kde, norm
 
-from mozart_lstm.generation.compare import densities, distance_samples, distinct_pairs, is_constant, scott_width
-from mozart_lstm.generation.features import OVERALL
-from mozart_lstm.generation.resampling import DRAWS, SEED, pieces_needed, summary
+from mozart_lstm.judging.compare import densities, distance_samples, distinct_pairs, is_constant, scott_width
+from mozart_lstm.judging.features import OVERALL
+from mozart_lstm.judging.resampling import DRAWS, SEED, pieces_needed, summary
 
 
 def owners(generated: Sequence[dict], reference: Sequence[dict], name: str, kept_gr: np.ndarray) -> np.ndarray:
