@@ -1,5 +1,5 @@
 """`python generate.py [ckpt=...]`: compose with a trained model and write MIDI, WAV and a piano roll. Without
-ckpt, the newest run's checkpoints/last.ckpt under outputs/train/.
+ckpt, the newest run under outputs/train/: its checkpoints/best.ckpt, else its last.ckpt (newest_run.py).
 
 The vocabulary, data settings and corpus rhythm come from the checkpoint; the test split is rebuilt
 from the saved data settings (the token cache makes that a read, not a re-parse) and the seed windows
