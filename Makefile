@@ -39,7 +39,7 @@ train: $(STAMP)  ## the recipe, within an hour: timed tokens, held-out sonatas, 
 	@if $(TORCH_HAS_CUDA); then set -x; $(PY) train.py experiment=$(RECIPE) trainer=gpu $(ARGS); \
 	else set -x; $(PY) train.py experiment=$(RECIPE) trainer.precision=auto cpu_fallback=true $(ARGS); fi
 
-train-lab: $(STAMP)  ## the lab's exact run on any machine: 20 sonatas, 30 epochs, hidden 512 (a GPU wanted)
+train-lab: $(STAMP)  ## the lab's network and data: 20 sonatas, 30 epochs, hidden 512 (a GPU wanted); ARGS=experiment=lab adds the lab's carried state
 	$(PY) train.py $(ARGS)
 
 smoke: $(STAMP)  ## a tiny end-to-end training run, under a minute on a laptop CPU

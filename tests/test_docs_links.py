@@ -11,7 +11,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 DOC_PAGES = sorted((REPO / "docs").glob("*.md"))
-README_MAX_LINES = 300
+# five minutes at about 200 words a minute; the rest lives in docs/ (docs/usage.md: every command)
+README_MAX_WORDS = 1000
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -87,8 +88,8 @@ def test_readme_links_every_docs_page():
 
 
 def test_readme_reads_in_five_minutes():
-    line_count = len(README.read_text(encoding="utf-8").splitlines())
-    assert line_count <= README_MAX_LINES
+    word_count = len(README.read_text(encoding="utf-8").split())  # as `wc -w README.md` counts
+    assert word_count <= README_MAX_WORDS
 
 
 @pytest.mark.parametrize(

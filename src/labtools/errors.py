@@ -1,7 +1,6 @@
 """One exception type for everything the user can fix, and the entry-point wrapper that prints it as one line."""
 
 import functools
-import importlib
 import sys
 
 
@@ -42,8 +41,10 @@ def report_user_errors(task):
     return wrapper
 
 
-def run_task(module: str, cfg):
-    """What every entry script's Hydra main does: import `module` and call its `run(cfg)`, reporting user errors.
+def run_task(task, cfg):
+    """What every entry script's Hydra main does: call `task(cfg)`, reporting user errors and Ctrl-C in one line.
 
-    The import happens only now, so that `--help` and a bad override answer without loading torch or music21."""
-    return report_user_errors(lambda config: importlib.import_module(module).run(config))(cfg)
+    Entry scripts pass a function that imports the real task inside it (`from mozart_lstm.train import run`), so
+    that an editor follows the call, `--help` and a bad override answer without loading torch or music21, and a
+    Ctrl-C during that slow import is reported like any other."""
+    return report_user_errors(task)(cfg)

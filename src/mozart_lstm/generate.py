@@ -1,6 +1,6 @@
 """`python generate.py [ckpt=...]`: compose with a trained model, write MIDI, WAV and a piano roll, and judge the
 music against Mozart's held-out sonatas. Without ckpt, the newest run's best.ckpt under outputs/train/ (else its
-last.ckpt).
+last.ckpt) (newest_run.py).
 
 `run` reads top to bottom: compose, write, judge. The vocabulary, tokenizer, data settings and corpus rhythm come
 from the checkpoint; the test split is rebuilt from the saved data settings (the token cache makes that a read,
