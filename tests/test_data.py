@@ -118,11 +118,11 @@ def test_cache_hit_parses_nothing(tmp_path, midi_dir, monkeypatch):
     assert len(calls) == 3
     warm = parse_notes(midi_dir, cache_dir=tmp_path, num_workers=1)
     assert len(calls) == 3 and warm == cold
-    resorted = parse_notes(midi_dir, cache_dir=tmp_path, num_workers=1, chord_order="sorted")
+    resorted = parse_notes(midi_dir, cache_dir=tmp_path, num_workers=1, tokenizer=build_tokenizer("pitch", "sorted"))
     assert len(calls) == 3  # chord orders are derived from the cached music21 order
     chords = [token.split(".") for token in resorted if "." in token]
     assert resorted != cold and chords and all(pitches == sorted(pitches) for pitches in chords)
-    timed = parse_notes(midi_dir, cache_dir=tmp_path, num_workers=1, tokenization="timed")
+    timed = parse_notes(midi_dir, cache_dir=tmp_path, num_workers=1, tokenizer=build_tokenizer("timed"))
     assert len(calls) == 3  # timed tokens too: derived from the cached tokens and offsets
     assert [token.partition(":")[0] for token in timed] == cold and timed != cold
 

@@ -46,11 +46,7 @@ def missing_from_layout(repo: Path, paths: list[str]) -> list[str]:
 
 def named_but_absent(repo: Path, paths: list[str]) -> list[str]:
     """Rows whose path is not in the tree, or names a folder that is a file or the other way round."""
-    return [
-        path
-        for path in paths
-        if not (repo / path).exists() or (repo / path).is_dir() != path.endswith("/")
-    ]
+    return [path for path in paths if not (repo / path).exists() or (repo / path).is_dir() != path.endswith("/")]
 
 
 def test_every_module_has_a_row_in_the_layout():

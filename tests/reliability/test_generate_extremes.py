@@ -20,6 +20,7 @@ from labtools.errors import UserError, report_user_errors
 from mozart_lstm.composing import budget, sampling
 from mozart_lstm.generate import run
 from mozart_lstm.judging.summary import REPORT_NAME
+from mozart_lstm.tokenizers import Rhythm, build_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 HUGE_INT = 10**12
@@ -201,4 +202,5 @@ def test_sigint_to_generate_py_exits_130(lab_file, tmp_path):
     ],
 )
 def test_the_memory_estimate_spaces_notes_by_the_gap_they_will_have(offset, corpus, timed, gap):
-    assert budget.mean_gap(offset, 0.5, corpus, timed) == gap
+    tokenizer = build_tokenizer("timed" if timed else "pitch")
+    assert tokenizer.mean_gap(Rhythm(offset, offset_step=0.5), corpus) == gap

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric
 
+
 class PartAccuracy(nn.Module):
     """`parts`: per part name, each vocabulary id's class of that part; the metric of part `p` is `p_acc`."""
 
