@@ -11,7 +11,7 @@ LAB_COMMAND = "make train-lab"
 def cpu_fallback_notice(cfg: DictConfig, output_dir: Path, precision_note: str | None = None) -> str:
     """The block `make train` prints before training on a CPU: what runs and why, the time limit, the precision
     (`precision_note`: what trainer.precision=auto chose, and why), where the checkpoint will be, and the command
-    of the lab's exact run. The time per epoch follows once measured."""
+    of the lab's run. The time per epoch follows once measured."""
     recipe = HydraConfig.get().runtime.choices.get("experiment") if HydraConfig.initialized() else None
     return "\n".join(
         [
@@ -23,6 +23,6 @@ def cpu_fallback_notice(cfg: DictConfig, output_dir: Path, precision_note: str |
             "  The time per epoch, and how many epochs fit the limit, are logged after the first batches.",
             f"  Checkpoint: {output_dir / 'checkpoints' / 'last.ckpt'} (every epoch; `make generate` uses the newest)"
             + (", and best.ckpt, the epoch the validation split chose" if cfg.callbacks.get("best_checkpoint") else ""),
-            f"  No limit: make train ARGS=trainer.max_time=null. The lab's exact run (a GPU wanted): {LAB_COMMAND}",
+            f"  No limit: make train ARGS=trainer.max_time=null. The lab's run (a GPU wanted): {LAB_COMMAND}",
         ]
     )
