@@ -102,6 +102,23 @@ def test_bad_order_is_one_line(order):
         NGramModel(vocab_size=3, max_order=order)
 
 
+def as_the_ngram_predicts(model: NGramModel, dataset, order: int):
+    """The held-out windows of `dataset` (same positions) relabelled: each label the `order`-gram's most likely
+    token after its window, so that this order fits them best. Windows in stream order: a label relabelled is in
+    every later window that holds it."""
+    from mozart_lstm.data.windows import WindowDataset
+
+    ids = dataset.ids.clone()
+    for start in sorted(dataset.starts.tolist()):
+        ids[start + dataset.seq_len] = model.log_probs(ids[None, start : start + dataset.seq_len], order).argmax()
+    return WindowDataset(ids, dataset.starts, dataset.seq_len)
+
+
+def best_order(model: NGramModel, dataset) -> int:
+    scores = model.scores(*dataset.tensors())
+    return min(scores, key=lambda k: scores[k]["loss"])
+
+
 def test_fit_training_ngram_chooses_on_validation_only(tmp_path, midi_dir, token_cache_dir):
     from mozart_lstm.data import MidiDataModule
 
@@ -109,10 +126,17 @@ def test_fit_training_ngram_chooses_on_validation_only(tmp_path, midi_dir, token
     settings |= dict(batch_size=4, num_parse_workers=1)
     three_way = MidiDataModule(**settings, split=[0.6, 0.2, 0.2])
     three_way.setup()
-    chosen = fit_training_ngram(three_way, max_order=4)
     every_order = NGramModel(len(three_way.vocab), 4).fit(three_way.ngram_sequences())
-    val_scores = every_order.scores(*three_way.val_set.tensors())
-    assert chosen.order == min(val_scores, key=lambda k: val_scores[k]["loss"])
+    val, test = three_way.val_set, three_way.test_set
+    chosen = best_order(every_order, val)
+    # a test split that a higher order fits best, unlike the validation split: the choice stays the validation's
+    three_way.test_set = as_the_ngram_predicts(every_order, test, order=4)
+    assert best_order(every_order, three_way.test_set) > chosen
+    assert fit_training_ngram(three_way, max_order=4).order == chosen
+    # the validation split's windows so relabelled: now they choose
+    three_way.val_set, three_way.test_set = as_the_ngram_predicts(every_order, val, order=4), test
+    relabelled = best_order(every_order, three_way.val_set)
+    assert relabelled > chosen and fit_training_ngram(three_way, max_order=4).order == relabelled
     two_way = MidiDataModule(**settings)
     two_way.setup()
     assert fit_training_ngram(two_way).order == 5

@@ -52,6 +52,7 @@ def skewed_midi_dir(tmp_path_factory, midi_writer) -> Path:
     return folder
 
 
+@pytest.mark.slow  # the whole benchmark, every case
 def test_bench_on_a_tiny_config(compose_cfg, skewed_midi_dir, tmp_path):
     """Every case runs, both files are written, token counts and the equal-metrics check are reported."""
     from bench.run import run
@@ -91,6 +92,7 @@ def test_bench_on_a_tiny_config(compose_cfg, skewed_midi_dir, tmp_path):
     assert 0 < report["physics"]["train_share_of_peak"]["project 32"]
 
 
+@pytest.mark.slow  # the benchmark's time-to-accuracy case: trainings against a clock
 def test_time_to_accuracy_alone(compose_cfg, midi_dir, tmp_path):
     """A trains for the budget, B beside it step for step, then on until it passes A's final accuracy."""
     from bench.run import run

@@ -134,14 +134,37 @@ def test_the_cpu_notice_says_which_precision_and_why(tmp_path):
 @pytest.mark.slow
 @pytest.mark.usefixtures("single_torch_thread")
 def test_make_trains_cpu_branch_runs_at_the_chosen_precision(make_train_cfg, caplog, forced):
-    """`make train`'s overrides on a CPU, both branches. Native is run with oneDNN off, where PyTorch's own
-    kernel takes the LSTM: this machine may have no bfloat16 LSTM."""
+    """`make train`'s overrides on a CPU, both branches; in every training step the LSTM runs in the dtype the branch
+    promises (bfloat16 under autocast where native, else float32) and the head at the chosen precision. Native is
+    run with oneDNN off where this machine has no bfloat16 LSTM (PyTorch's own kernel takes the LSTM, in float32
+    whatever autocast asks): there only the autocast the LSTM is called under can be checked."""
     from mozart_lstm.train import run
 
+    onednn = not forced or cpu_bf16.decide(cpu_bf16.machine_facts()).native
+    seen = {"lstm": set(), "lstm_out": set(), "head": set()}
+
+    def record(module, inputs, output):
+        if not module.training:
+            return
+        if isinstance(module, torch.nn.LSTM):
+            autocast = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else None
+            seen["lstm"].add(autocast or inputs[0].dtype)
+            seen["lstm_out"].add(output[0].dtype)
+        elif isinstance(module, torch.nn.Linear):
+            seen["head"].add(output.dtype)
+
     cfg = make_train_cfg("trainer.precision=auto", "cpu_fallback=true", "trainer.accelerator=cpu")
-    with torch.backends.mkldnn.flags(enabled=not forced), caplog.at_level(logging.INFO):
-        metrics = run(cfg)
+    hook = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        with torch.backends.mkldnn.flags(enabled=onednn), caplog.at_level(logging.INFO):
+            metrics = run(cfg)
+    finally:
+        hook.remove()
     assert cfg.trainer.precision == ("bf16-mixed" if forced else "32")
+    chosen = torch.bfloat16 if forced else torch.float32
+    assert seen["lstm"] == seen["head"] == {chosen}
+    if onednn:  # oneDNN's LSTM returns the dtype it ran in
+        assert seen["lstm_out"] == {chosen}
     notice = next(r.getMessage() for r in caplog.records if "No CUDA GPU here" in r.getMessage())
     assert f"trainer.precision=auto chose {cfg.trainer.precision} on cpu: forced by the test" in notice
     assert all(torch.isfinite(torch.tensor(value)) for value in metrics.values())

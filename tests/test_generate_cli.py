@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from music21 import converter
 
+from mozart_lstm.baselines.ngram import NGramModel
 from mozart_lstm.composing.sampling import Sampler
 from mozart_lstm.generate import run
 from mozart_lstm.judging.summary import REPORT_NAME
@@ -90,12 +92,26 @@ def test_same_seed_same_files_other_seed_other_piece(generate_cfg, tmp_path):
     assert first["tokens"] != other["tokens"]
 
 
-def test_several_samples_come_from_one_batch_with_their_own_files(generate_cfg, tmp_path):
-    results = run(generate_cfg("n_notes=20", "num_samples=3", "wav=false", "mode=stateful"))
+def test_several_samples_come_from_one_batch_with_their_own_files(generate_cfg, tmp_path, monkeypatch):
+    from mozart_lstm.models.network import MozartLSTM
+
+    batches, forward = [], MozartLSTM.forward
+
+    def counted(self, x, *args, **kwargs):
+        batches.append(len(x))
+        return forward(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(MozartLSTM, "forward", counted)
+    results = run(generate_cfg("n_notes=20", "num_samples=3", "judge_pieces=0", "wav=false", "mode=stateful"))
+    # every call of the network holds the three samples, one call per new token (not one per sample and token)
+    assert set(batches) == {3} and len(batches) <= 20 + 1
     assert [r["paths"]["midi"].name for r in results] == ["mozart_0.mid", "mozart_1.mid", "mozart_2.mid"]
     assert [r["paths"]["piano_roll"].name for r in results] == [f"mozart_{i}_piano_roll.png" for i in range(3)]
     assert all("wav" not in r["paths"] for r in results)
     assert len({tuple(r["tokens"]) for r in results}) > 1  # three seed windows, drawn from the test split
+    for result in results:  # each file holds its own sample
+        played = [sorted(p.midi for p in e.pitches) for e in converter.parse(result["paths"]["midi"]).flatten().notes]
+        assert played == [sorted(TIMED.pitches(token)) for token in result["tokens"]]
 
 
 def test_lab_format_checkpoint_composes_the_same_piece(generate_cfg, tiny_ckpt):
@@ -164,8 +180,16 @@ def test_the_sampler_and_rhythm_are_built_and_checked_once_per_run(generate_cfg,
     assert sorted(kind.__name__ for kind in checks) == ["Rhythm", "Sampler"]  # not per sample, not per step
 
 
-def test_the_ngram_composes_from_the_checkpoints_training_split(generate_cfg, tmp_path):
-    options = ["n_notes=30", "num_samples=2", "wav=false", "piano_roll=false", "reference_size=4"]
+def continued_by(ngram: NGramModel, ids: list[int], n_notes: int) -> list[int]:
+    """`ids` continued by the n-gram's most likely next token, `n_notes` times."""
+    ids = list(ids)
+    for _ in range(n_notes):
+        ids.append(int(ngram.log_probs(torch.tensor([ids[len(ids) - ngram.order + 1 :]])).argmax()))
+    return ids
+
+
+def test_the_ngram_composes_from_the_checkpoints_training_split(generate_cfg, tmp_path, tiny_ckpt):
+    options = ["n_notes=30", "num_samples=2", "wav=false", "piano_roll=false", "reference_size=4", "sampler=argmax"]
     results = run(generate_cfg(*options, "composer=ngram", "ngram_order=3"))
     report = json.loads((tmp_path / REPORT_NAME).read_text())
     assert report["settings"]["composer"] == "ngram" and report["comparison"] is not None
@@ -174,6 +198,20 @@ def test_the_ngram_composes_from_the_checkpoints_training_split(generate_cfg, tm
     assert [r["tokens"] for r in results] != [r["tokens"] for r in network]
     stateful = run(generate_cfg(*options, "composer=ngram", "ngram_order=3", "mode=stateful", out_dir=tmp_path / "s"))
     assert [r["tokens"] for r in stateful] == [r["tokens"] for r in results]  # its state is the last 2 tokens
+    # what a 3-gram counted on the training side of the checkpoint's data composes, and the training side only:
+    # one counted on the whole token stream (held-out labels too) composes something else
+    from mozart_lstm.data import MidiDataModule
+    from mozart_lstm.models import read_checkpoint
+
+    ckpt = read_checkpoint(tiny_ckpt)
+    data = MidiDataModule(**ckpt.data_settings)
+    data.setup()
+    assert data.vocab.tokens == ckpt.vocab
+    training = NGramModel(len(ckpt.vocab), 3).fit(data.ngram_sequences())
+    whole = NGramModel(len(ckpt.vocab), 3).fit([data.train_set.ids])
+    composed = [[data.vocab.index[token] for token in r["tokens"]] for r in results]
+    assert composed == [continued_by(training, ids[:8], 30) for ids in composed]
+    assert composed != [continued_by(whole, ids[:8], 30) for ids in composed]
 
 
 @pytest.mark.parametrize(

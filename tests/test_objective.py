@@ -52,18 +52,27 @@ def test_split_by_piece_masks_nothing_inside_the_training_pieces():
     assert (targets[indices] != IGNORED).all()
 
 
-def test_the_data_module_masks_held_out_labels(make_train_cfg):
+@pytest.mark.parametrize("split", ["[0.8,0.2]", "[0.6,0.2,0.2]"])
+def test_the_data_module_masks_held_out_labels(make_train_cfg, split):
+    """The targets the training loader serves, against the held-out labels found from the held-out windows' starts:
+    IGNORED exactly where a validation or test window has its label, the next token everywhere else."""
     from mozart_lstm.train import instantiate
 
-    datamodule = instantiate(make_train_cfg("model.objective=all").data, "data")
+    datamodule = instantiate(make_train_cfg("model.objective=all", f"data.split={split}").data, "data")
     datamodule.setup("fit")
-    x, rows = datamodule.train_set.__getitems__(range(len(datamodule.train_set)))
-    assert rows.shape == x.shape
-    test = datamodule.test_set
-    held_out_labels = set((test.starts + SEQ_LEN).tolist())
-    scored = scored_target_indices(datamodule.train_set, held_out_targets(test.ids, [test]))
-    assert not scored & held_out_labels
-    assert (rows == IGNORED).any(), "a window split of this size must have held-out labels inside training windows"
+    served = datamodule.train_dataloader().dataset
+    x, rows = served.__getitems__(range(len(served)))
+    stream = datamodule.train_set.ids  # the token stream, unmasked
+    held_out = [datamodule.test_set] + ([datamodule.val_set] if split.count(",") == 2 else [])
+    assert all(dataset is not None and len(dataset) for dataset in held_out)
+    held_out_labels = torch.cat([dataset.starts + SEQ_LEN for dataset in held_out])
+    # position t of the window starting at s holds tokens s..s+7 and is labelled with token s + t + 1
+    inputs = served.starts[:, None] + torch.arange(SEQ_LEN)
+    labelled = inputs + 1
+    assert torch.equal(x, stream[inputs])
+    masked = torch.isin(labelled, held_out_labels)
+    assert torch.equal(rows, torch.where(masked, IGNORED, stream[labelled]))
+    assert masked.any(), "a window split of this size must have held-out labels inside training windows"
 
 
 def test_the_last_position_of_all_positions_is_the_labs_output():
@@ -154,6 +163,7 @@ def test_eval_subset_every_epoch_and_the_whole_split_at_the_end(make_train_cfg, 
     assert {"test/acc", "test_full/acc", "test_full/loss"} <= set(metrics)
 
 
+@pytest.mark.slow  # three trainings
 @pytest.mark.usefixtures("single_torch_thread")
 def test_resume_with_the_spaced_loader_equals_an_uninterrupted_run(make_train_cfg, tmp_path):
     run(make_train_cfg(*FAST, out="first"))

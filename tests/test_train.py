@@ -108,6 +108,7 @@ def test_load_model_on_both_kinds_of_a_real_run(make_train_cfg, tmp_path):
     assert torch.equal(*outputs)
 
 
+@pytest.mark.slow  # three trainings
 @pytest.mark.usefixtures("single_torch_thread")
 def test_resume_continues_the_epoch_count_with_the_same_vocabulary(make_train_cfg, tmp_path):
     run(make_train_cfg("trainer.deterministic=true", out="first"))

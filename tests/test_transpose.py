@@ -147,12 +147,74 @@ def test_transpose_beyond_every_piece_is_one_line(make_datamodule):
         make_datamodule(transpose=200)
 
 
-def test_training_with_transposition_draws_each_epoch(make_train_cfg, single_torch_thread):
+def shifts_of(tokens: list[str], original: list[str], limit: int) -> list[int]:
+    """Per position, the shift that takes the original token to the served one (unpacking fails where none does)."""
+    found = []
+    for token, before in zip(tokens, original, strict=True):
+        [shift] = [s for s in range(-limit, limit + 1) if shift_token(before, s) == token]
+        found.append(shift)
+    return found
+
+
+@pytest.mark.usefixtures("single_torch_thread")
+def test_training_with_transposition_draws_each_epoch(make_train_cfg, make_datamodule, monkeypatch):
+    """What the training loop is served: each epoch the same windows (positions) of the stream with every training
+    piece shifted by one whole number of semitones, drawn anew each epoch from the seed alone; the held-out windows,
+    evaluated every epoch, never shifted."""
+    from mozart_lstm.data import MidiDataModule
+    from mozart_lstm.models import MozartLitModule
     from mozart_lstm.train import run
 
-    metrics = run(make_train_cfg("data.transpose=2", "trainer.max_epochs=2", "trainer.limit_train_batches=2"))
-    assert metrics["train/loss"] > 0
-    assert "baseline/ngram_acc" in metrics
+    served, trained, evaluated = {}, [], []
+    load, train_step, val_step = (
+        MidiDataModule.train_dataloader, MozartLitModule.training_step, MozartLitModule.validation_step,
+    )  # fmt: skip
+
+    def train_dataloader(self):
+        loader = load(self)
+        served[self.trainer.current_epoch] = (self.vocab.decode(loader.dataset.ids), loader.dataset.starts.tolist())
+        return loader
+
+    def training_step(self, batch, batch_idx):
+        trained.append((self.current_epoch, self.trainer.datamodule.vocab, batch[0].clone()))
+        return train_step(self, batch, batch_idx)
+
+    def validation_step(self, batch, batch_idx):
+        evaluated.append((self.trainer.datamodule.vocab, batch_idx, batch[0].clone()))
+        return val_step(self, batch, batch_idx)
+
+    monkeypatch.setattr(MidiDataModule, "train_dataloader", train_dataloader)
+    monkeypatch.setattr(MozartLitModule, "training_step", training_step)
+    monkeypatch.setattr(MozartLitModule, "validation_step", validation_step)
+    run(make_train_cfg("data.transpose=2", "trainer.max_epochs=2", "trainer.limit_train_batches=2"))
+
+    plain = make_datamodule()  # the same data and seed, never transposed
+    original, starts = plain.vocab.decode(plain.train_set.ids), plain.train_set.starts.tolist()
+    bounds = torch.tensor([0, *(len(piece.tokens) for piece in plain.pieces())]).cumsum(0).tolist()
+    assert sorted(served) == [0, 1]
+    drawn = []
+    for epoch in (0, 1):
+        tokens, served_starts = served[epoch]
+        assert served_starts == starts  # the same windows: positions never move
+        shifts = shifts_of(tokens, original, limit=2)
+        per_piece = [set(shifts[lo:hi]) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+        assert all(len(shift) == 1 for shift in per_piece), "one shift per piece"
+        drawn.append([shift for (shift,) in per_piece])
+        batches = [(vocab, x) for e, vocab, x in trained if e == epoch]
+        assert len(batches) == 2
+        windows = {tuple(tokens[s : s + 8]) for s in starts}
+        assert all(tuple(vocab.decode(row)) in windows for vocab, x in batches for row in x)
+    assert drawn[0] != drawn[1] and any(drawn[0]), "a new transposition each epoch"
+    # from the seed alone: a data module of that seed draws the same, one of another seed does not
+    again, other = make_datamodule(transpose=2), make_datamodule(transpose=2, seed=1)
+    for epoch in (0, 1):
+        assert again.vocab.decode(again.train_set_for_epoch(epoch).ids) == served[epoch][0]
+    assert any(other.vocab.decode(other.train_set_for_epoch(epoch).ids) != served[epoch][0] for epoch in (0, 1))
+    # every evaluation (the sanity check's and each epoch's) saw the test windows, in order, as the corpus has them
+    held_out = [original[s : s + 8] for s in plain.test_set.starts.tolist()]
+    assert sum(batch_idx == 0 for _, batch_idx, _ in evaluated) == 3
+    for vocab, batch_idx, x in evaluated:
+        assert [vocab.decode(row) for row in x] == held_out[batch_idx * 16 : batch_idx * 16 + len(x)]
 
 
 def test_a_loader_built_anew_each_epoch_still_moves_the_spaced_phase(make_datamodule):

@@ -57,12 +57,14 @@ def test_a_start_outside_the_stable_box_is_refused():
 
 
 def test_the_fit_never_leaves_the_stable_box():
-    """Data that no stable nu explains push the optimiser to its bound, not past it."""
+    """Data that no stable nu explains push the optimiser to its bound, not past it, and the fit says so."""
     data = simulate(np.full(11, 19.0), bump(), 20, GRID)
     data[1:] *= 0  # all heat gone after one step: only an unstable, huge nu could do that
     fit = fit_diffusivity(data, GRID, start=2.0)
-    assert max(fit["nu"]) <= GRID.nu_max
-    assert min(fit["nu"]) >= 0
+    nu_max = 2.0**2 / (2 * 0.1)  # k/h^2 max(nu) <= 1/2 with h = 2, k = 0.1
+    assert max(fit["nu"]) == pytest.approx(nu_max, rel=1e-5)  # at the bound
+    assert max(fit["nu"]) <= nu_max and min(fit["nu"]) >= 0  # not past it
+    assert fit["at_stability_bound"] is True
 
 
 def test_bad_heat_data_files(tmp_path):

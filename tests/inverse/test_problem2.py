@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.optimize import newton
 
 from heat_inverse import critical_eps, problem2
 from heat_inverse.problems import check_eps, p2_u_prime
@@ -17,7 +18,10 @@ def test_critical_eps_matches_the_lab():
 
 def test_u_prime_first_touches_zero_at_x_one_for_critical_eps():
     eps = critical_eps()
-    assert eps**2 * math.acos(-eps) == pytest.approx(1.0, abs=1e-13)
+    # independently of the arccos form brentq solves: the lab's u'(x) = 1 + cos(x/eps^2)/eps is 0 at x = 1, by
+    # the secant method on that equation itself
+    touching = newton(lambda e: 1 + math.cos(1 / e**2) / e, 0.65, x1=0.67, tol=1e-15)
+    assert eps == pytest.approx(touching, abs=1e-12)
     x = np.linspace(0, 1, 100001)
     assert p2_u_prime(x[:-1], eps).min() > 0
     assert p2_u_prime(1.0, eps) == pytest.approx(0.0, abs=1e-12)

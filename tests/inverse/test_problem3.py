@@ -49,9 +49,14 @@ def test_lambda_meets_the_discrepancy_principle(result):
 
 
 def test_estimates_stay_in_the_stable_region(result):
+    """Inside the scheme's limit k/h^2 max(nu) <= 1/2, and far from it: the fits are not at the bound, and say so."""
+    nu_max = result["h"] ** 2 / (2 * result["k"])
+    assert result["stability"]["nu_max"] == pytest.approx(nu_max) == 20.0
     for fit in (result["fit"], result["smoothed"]):
-        assert 0 <= min(fit["nu"]) and max(fit["nu"]) <= result["stability"]["nu_max"]
-        assert not fit["at_stability_bound"]
+        nu = np.array(fit["nu"])
+        assert 0 < nu.min() and result["k"] / result["h"] ** 2 * nu.max() <= 0.5
+        assert nu.max() < 0.5 * nu_max  # the lab's nu is at most 5.5
+        assert fit["at_stability_bound"] is False
 
 
 def test_a_fixed_lambda_is_used_as_given(measured_heat, result):
