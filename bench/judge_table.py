@@ -12,7 +12,6 @@ each stretch's pitches shuffled among its notes. The network's row is also run w
 the table says what the judge costs. OUT/judge_table.md holds the table.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -42,7 +41,9 @@ def generate(ckpt: str, folder: Path, overrides: list[str]) -> tuple[dict | None
     report = folder / "music_report.json"
     if done.returncode or not report.is_file():
         return None, (done.stderr.strip().splitlines() or ["failed"])[-1], seconds
-    return json.loads(report.read_text()), "", seconds
+    from mozart_lstm.judging.report import read_report
+
+    return read_report(report), "", seconds
 
 
 def shuffled(stretch, rng):
@@ -83,16 +84,17 @@ def folder(name: str) -> str:
     return name.replace(" ", "_").replace(",", "").replace("=", "_")
 
 
-def cells(report: dict | None, why: str) -> list[str]:
+def cells(report, why: str) -> list[str]:
+    """A row's cells from a `MusicReport`, or `why` there is none."""
     if report is None:
         return [why, "", "", ""]
-    test, spread, comparison = report["two_sample"], report["spread"] or {}, report["comparison"]
-    told = test["why"] or f"{test['accuracy']:.3f} ± {test['spread']:.3f} ({needs(test['pieces_needed'])})"
-    figures = spread["overlap"]
-    overlap = f"{comparison['overlap']:.3f} ± {figures['spread']:.3f} ({needs(figures['pieces_needed'])})"
-    mine = np.mean([s["structure"] for s in report["samples"] if s["structure"] is not None])
-    mozart = report["reference"]["spread"]["structure"]["mean"]
-    structure = f"{mine:.3f} (Mozart {mozart:.3f}), OA {comparison['features']['structure']['overlap']:.3f}"
+    test = report.two_sample
+    told = test["why"] or f"{report.told_apart:.3f} ± {report.told_apart_spread:.3f} ({needs(test['pieces_needed'])})"
+    figures = report.overlap_bootstrap["overlap"]
+    overlap = f"{report.overlap:.3f} ± {report.overlap_spread:.3f} ({needs(figures['pieces_needed'])})"
+    mine = np.mean([s["structure"] for s in report.samples if s["structure"] is not None])
+    mozart = report.reference_stats["structure"]["mean"]
+    structure = f"{mine:.3f} (Mozart {mozart:.3f}), OA {report.comparison['features']['structure']['overlap']:.3f}"
     return [told, overlap, structure, ", ".join(test.get("telling", []))]
 
 

@@ -13,7 +13,7 @@ from labtools.errors import UserError
 from mozart_lstm.composing.composers import check_mozart_split
 from mozart_lstm.data.windows import piece_bounds
 from mozart_lstm.generate import rebuild_data, run
-from mozart_lstm.judging.summary import REPORT_NAME
+from mozart_lstm.judging.report import REPORT_NAME
 from mozart_lstm.judging.sweep import comparison_table
 from mozart_lstm.models import read_checkpoint
 from mozart_lstm.tokenizers import build_tokenizer

@@ -16,7 +16,7 @@ from music21 import converter
 from mozart_lstm.baselines.ngram import NGramModel
 from mozart_lstm.composing.sampling import Sampler
 from mozart_lstm.generate import run
-from mozart_lstm.judging.summary import REPORT_NAME
+from mozart_lstm.judging.report import REPORT_NAME
 from mozart_lstm.tokenizers import Rhythm, build_tokenizer
 
 TIMED = build_tokenizer("timed")  # it reads pitch tokens too: their pitches, nothing after them

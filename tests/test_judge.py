@@ -1,6 +1,8 @@
 """The judge: one for every tokenization, the structure feature, the classifier two-sample test and its controls,
 and the spreads."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -139,8 +141,23 @@ def test_the_report_holds_every_figure_and_prints_each_in_one_line():
     generated = [timed_decoded(mozart_like_piece(seed, bars=10)) for seed in range(4)]
     mozart = [whole(mozart_like_piece(seed, bars=10)) for seed in range(4, 10)]
     report = judge(generated, mozart, set(), {"n_notes": 100, "num_samples": 2})
-    assert report["two_sample"]["accuracy"] is not None and report["spread"]["overlap"]["spread"] >= 0
-    assert report["comparison"]["features"]["structure"]["overlap"] is not None
+    assert report.told_apart is not None and report.overlap_spread >= 0
+    assert report.comparison["features"]["structure"]["overlap"] is not None
     lines = format_report(report).splitlines()
     assert lines[0].split()[-6:] == ["0", "sample", "1", "Mozart", "OA", "KL"]  # the written samples only
     assert [line.split()[0] for line in lines[-4:]] == ["overlap", "overlap", "structure", "classifier"]
+
+
+def test_the_typed_report_writes_and_reads_back_the_same_json(tmp_path):
+    from mozart_lstm.judging.report import MusicReport, read_report, write_report
+
+    generated = [timed_decoded(mozart_like_piece(seed, bars=10)) for seed in range(4)]
+    mozart = [whole(mozart_like_piece(seed, bars=10)) for seed in range(4, 8)]
+    report = judge(generated, mozart, set(), {"n_notes": 100})
+    written = read_report(write_report(tmp_path, report))
+    assert written == report
+    assert list(json.loads((tmp_path / "music_report.json").read_text())) == [
+        "settings", "samples", "reference", "comparison", "spread", "two_sample"
+    ]  # fmt: skip
+    assert written.overlap == report.comparison["overlap"] and written.overlap_spread is not None
+    assert MusicReport.from_json({"settings": {}, "samples": []}).overlap is None  # a report of before its figures

@@ -9,7 +9,8 @@ from mozart_lstm.composing.held_out import reference_features
 from mozart_lstm.data.tokenize import Piece
 from mozart_lstm.judging.features import FEATURES, ngrams, note_unit, piece_features, training_ngrams
 from mozart_lstm.judging.reference import stretch_starts
-from mozart_lstm.judging.summary import format_report, format_value, music_report
+from mozart_lstm.judging.report import music_report
+from mozart_lstm.judging.summary import format_report, format_value
 from mozart_lstm.notes import Timing
 from mozart_lstm.tokenizers import build_tokenizer
 from mozart_lstm.tokenizers.rhythm import make_timing

@@ -8,7 +8,7 @@ import pytest
 from music21 import chord, instrument, note, stream
 
 from mozart_lstm.generate import run
-from mozart_lstm.judging.summary import REPORT_NAME
+from mozart_lstm.judging.report import REPORT_NAME
 from mozart_lstm.models import read_checkpoint
 from mozart_lstm.tokenizers import Piece, build_tokenizer
 from mozart_lstm.tokenizers.nearest import NearestPitches

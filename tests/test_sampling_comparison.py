@@ -6,7 +6,7 @@ from omegaconf import OmegaConf
 from mozart_lstm.composing.sampling import Sampler
 from mozart_lstm.generate import option_settings
 from mozart_lstm.judging.features import piece_features
-from mozart_lstm.judging.summary import music_report, write_report
+from mozart_lstm.judging.report import music_report, write_report
 from mozart_lstm.judging.sweep import TABLE_NAME, SamplingComparison, comparison_table
 from mozart_lstm.tokenizers import Rhythm, build_tokenizer
 from mozart_lstm.tokenizers.rhythm import make_timing

@@ -31,7 +31,8 @@ from mozart_lstm.composing.seeds import seed_windows
 from mozart_lstm.composing.synth import render, write_wav
 from mozart_lstm.config import instantiate
 from mozart_lstm.judging.judge import judge
-from mozart_lstm.judging.summary import format_report, write_report
+from mozart_lstm.judging.report import MusicReport, write_report
+from mozart_lstm.judging.summary import format_report
 from mozart_lstm.judging.sweep import as_override
 from mozart_lstm.models.precision import set_cudnn_tf32
 from mozart_lstm.newest_run import newest_checkpoint
@@ -195,7 +196,7 @@ def write_pieces(cfg, composition: Composition) -> list[dict]:
     return results
 
 
-def judge_pieces(cfg, composition: Composition, datamodule, settings: dict) -> dict:
+def judge_pieces(cfg, composition: Composition, datamodule, settings: dict) -> MusicReport:
     """The music report of the generated parts (the seed left out) against Mozart's test sonatas."""
     judged = [events[composition.n_seed :] for events in composition.events]
     reference = mozart_stretches(datamodule, cfg.n_notes, cfg.reference_size)
@@ -243,7 +244,7 @@ def run(cfg: DictConfig) -> list[dict]:
     settings |= option_settings(sampler, rhythm)
     report = judge_pieces(cfg, composition, datamodule, settings)
 
-    for result, summary in zip(results, report["samples"], strict=False):  # the judge's extra pieces come last
+    for result, summary in zip(results, report.samples, strict=False):  # the judge's extra pieces come last
         result["summary"] = summary
     write_report(cfg.paths.output_dir, report)
     log.info("the generated part (the seed excluded) beside Mozart's own music:\n%s", format_report(report))

@@ -118,7 +118,7 @@ def run_case(case_id: str, ckpt: Path, out_dir: Path, compose) -> dict:
     """generate's run(cfg) for one case: {"midi": {file name: sha256}, "report": report_figures(...)}.
     `compose(config_name, overrides)` composes the config as @hydra.main does (tests/conftest.py)."""
     from mozart_lstm.generate import run
-    from mozart_lstm.judging.summary import REPORT_NAME
+    from mozart_lstm.judging.report import REPORT_NAME
 
     run(compose("generate", case_overrides(case_id, ckpt, out_dir)))
     midi = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(out_dir.glob("mozart*.mid"))}

@@ -19,7 +19,7 @@ import pytest
 from labtools.errors import UserError, report_user_errors
 from mozart_lstm.composing import budget, sampling
 from mozart_lstm.generate import run
-from mozart_lstm.judging.summary import REPORT_NAME
+from mozart_lstm.judging.report import REPORT_NAME
 from mozart_lstm.tokenizers import Rhythm, build_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from mozart_lstm.composing.piano_roll import plot_piano_roll
 from mozart_lstm.composing.sampling import ARGMAX, Sampler, check_run, generate_ids
 from mozart_lstm.composing.seeds import seed_windows
 from mozart_lstm.composing.synth import render
-from mozart_lstm.judging.compare import spread
 from mozart_lstm.judging.judge import judge
+from mozart_lstm.judging.report import MusicReport
 from mozart_lstm.tokenizers import DEFAULT_RHYTHM, Rhythm
 
 log = logging.getLogger(__name__)
@@ -97,30 +97,28 @@ class AudioSamples(pl.Callback):
             self._reference = training_grams(datamodule), reference
         train_grams, reference = self._reference
         report = judge(pieces, reference, train_grams, {"n_notes": self.n_notes})
-        spreads = [("music", spread(report["samples"]))]
+        spreads = [("music", report.sample_stats())]
         if reference:
-            spreads.append(("music_reference", report["reference"]["spread"]))
+            spreads.append(("music_reference", report.reference_stats))
         for prefix, stats in spreads:
             for name, figures in stats.items():
                 if figures is not None and isinstance(figures["mean"], float):  # the histogram has no single line
                     writer.add_scalar(f"{prefix}/{name}", figures["mean"], step)
         for name, value in music_scalars(report).items():
             writer.add_scalar(f"music/{name}", value, step)
-        why = report["two_sample"]["why"]
+        why = report.two_sample["why"]
         if why and why not in self._said:
             self._said.add(why)
             log.info("audio_samples: %s", why)
 
 
-def music_scalars(report: dict) -> dict[str, float]:
+def music_scalars(report: MusicReport) -> dict[str, float]:
     """The report's overall figures that it has: overlap, kl, their spread, the two-sample test's accuracy."""
-    comparison, test = report["comparison"] or {}, report["two_sample"]
-    overlap_spread = ((report["spread"] or {}).get("overlap") or {}).get("spread")
     found = {
-        "overlap": comparison.get("overlap"),
-        "kl": comparison.get("kl"),
-        "overlap_spread": overlap_spread,
-        "two_sample_accuracy": test["accuracy"],
-        "two_sample_spread": test.get("spread"),
+        "overlap": report.overlap,
+        "kl": report.kl,
+        "overlap_spread": report.overlap_spread,
+        "two_sample_accuracy": report.told_apart,
+        "two_sample_spread": report.told_apart_spread,
     }
     return {name: value for name, value in found.items() if value is not None}

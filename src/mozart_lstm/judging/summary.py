@@ -1,42 +1,13 @@
-"""What the user reads: the generated pieces' features beside Mozart's, and how close the two sets are.
+"""What the user reads of a `MusicReport` (report.py): one table, a row per feature with the generated pieces
+beside Mozart's mean ± sd, then a line per overall figure."""
 
-`music_report` gathers per-sample features, the reference's spread and the set comparison into one
-JSON-ready dict (`judge.judge` adds the overlap's spread and the classifier two-sample test); `format_report`
-prints it as one table, a row per feature, and a line per overall figure.
-"""
-
-import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from labtools.fileio import atomic_write_text
-from mozart_lstm.judging.compare import compare_sets, spread
 from mozart_lstm.judging.features import FEATURES, MIN_COMPARED_TOKENS, OVERALL
+from mozart_lstm.judging.report import MusicReport
 from mozart_lstm.notes import PITCH_CLASS_NAMES, pitch_name
-
-REPORT_NAME = "music_report.json"
-
-
-def too_short(settings: dict) -> bool:
-    return settings.get("n_notes", MIN_COMPARED_TOKENS) < MIN_COMPARED_TOKENS
-
-
-def music_report(samples: Sequence[dict], reference: Sequence[dict], settings: dict) -> dict:
-    """`samples` and `reference` are `piece_features` dicts; `settings` says how the samples were made (their
-    n_notes, when known, decides whether they are long enough to compare)."""
-    comparable = len(reference) >= 2 and not too_short(settings)
-    return {
-        "settings": settings,
-        "samples": list(samples),
-        "reference": {"pieces": len(reference), "spread": spread(reference)} if reference else None,
-        "comparison": compare_sets(samples, reference) if comparable else None,
-    }
-
-
-def write_report(folder, report: dict) -> Path:
-    return atomic_write_text(Path(folder) / REPORT_NAME, json.dumps(report, indent=1))
 
 
 def format_value(kind: str, value) -> str:
@@ -63,12 +34,12 @@ def format_spread(kind: str, stats: dict | None) -> str:
     return f"{format_value(kind, stats['mean'])} ± {std}"
 
 
-def format_report(report: dict) -> str:
+def format_report(report: MusicReport) -> str:
     """Features as rows; a column per written sample (`num_samples` of the settings; the judge may have composed
     more), then Mozart's mean ± sd, then OA and KL against Mozart; then the overall lines."""
-    samples = report["samples"][: report["settings"].get("num_samples")]
-    reference = report["reference"]["spread"] if report["reference"] else {}
-    compared = report["comparison"]["features"] if report["comparison"] else {}
+    samples = report.samples[: report.settings.get("num_samples")]
+    reference = report.reference_stats or {}
+    compared = report.comparison["features"] if report.comparison else {}
     rows = [["feature", *(f"sample {i}" for i in range(len(samples))), "Mozart", "OA", "KL"]]
     for feature in FEATURES:
         figures = compared.get(feature.name, {})
@@ -84,24 +55,22 @@ def format_report(report: dict) -> str:
     return "\n".join([render(rows), *(line for line in lines if line)])
 
 
-def closeness_line(report: dict) -> str:
-    comparison, reference = report["comparison"], report["reference"]
-    if too_short(report["settings"]):
+def closeness_line(report: MusicReport) -> str:
+    if report.too_short:
         return (
-            f"no set comparison: pieces of n_notes={report['settings']['n_notes']} token(s) are too short; "
+            f"no set comparison: pieces of n_notes={report.settings['n_notes']} token(s) are too short; "
             f"mean interval and repeated are steps between neighbouring tokens: n_notes >= {MIN_COMPARED_TOKENS}"
         )
-    if comparison is None:
-        found = reference["pieces"] if reference else 0
+    if report.comparison is None:
         return (
-            f"no set comparison: Mozart's reference has {found} stretch(es), it needs 2 "
+            f"no set comparison: Mozart's reference has {report.reference_pieces} stretch(es), it needs 2 "
             "(reference_size >= 2, and test pieces longer than n_notes)"
         )
     return (
-        f"overlap with Mozart: {format_value('number', comparison['overlap'])} (mean OA over {len(OVERALL)} "
-        f"features; 1 = indistinguishable), mean KL {format_value('number', comparison['kl'])}; "
-        f"reference: {reference['pieces']} test-split stretches of {report['settings'].get('n_notes')} tokens, "
-        f"against {len(report['samples'])} generated pieces"
+        f"overlap with Mozart: {format_value('number', report.overlap)} (mean OA over {len(OVERALL)} "
+        f"features; 1 = indistinguishable), mean KL {format_value('number', report.kl)}; "
+        f"reference: {report.reference_pieces} test-split stretches of {report.settings.get('n_notes')} tokens, "
+        f"against {len(report.samples)} generated pieces"
     )
 
 
@@ -110,36 +79,36 @@ def interval(figures: dict) -> str:
     return f"± {figures['spread']:.3f}, 95% {low:.3f}-{high:.3f}"
 
 
-def spread_line(report: dict) -> str | None:
+def spread_line(report: MusicReport) -> str | None:
     """The overall overlap's spread (judge.judge's reports only; the closeness line says why there is none)."""
-    if not report.get("comparison") or "spread" not in report:
+    if not report.comparison or report.overlap_bootstrap is None:
         return None
-    figures = report["spread"]["overlap"]
+    figures = report.overlap_bootstrap["overlap"]
     if figures is None:
-        return f"no spread of the overlap: it needs 2 generated pieces, got {len(report['samples'])} (judge_pieces)"
+        return f"no spread of the overlap: it needs 2 generated pieces, got {len(report.samples)} (judge_pieces)"
     return (
-        f"overlap spread {interval(figures)} (bootstrap over the {len(report['samples'])} generated pieces); "
+        f"overlap spread {interval(figures)} (bootstrap over the {len(report.samples)} generated pieces); "
         f"a spread below 0.02 needs {figures['pieces_needed']} pieces"
     )
 
 
-def structure_line(report: dict) -> str | None:
+def structure_line(report: MusicReport) -> str | None:
     """The structure feature, reported apart from the overall mean."""
-    if not report.get("comparison"):
+    if not report.comparison:
         return None
-    overlap = report["comparison"]["features"]["structure"]["overlap"]
-    mine, mozart = spread(report["samples"])["structure"], (report["reference"]["spread"] or {}).get("structure")
+    overlap = report.comparison["features"]["structure"]["overlap"]
+    mine, mozart = report.sample_stats()["structure"], (report.reference_stats or {}).get("structure")
     if overlap is None or mine is None or mozart is None:
         return "no structure figure: it needs pieces of at least 2 bars (8 quarters) on both sides: a longer n_notes"
-    figures = (report.get("spread") or {}).get("structure")
+    figures = (report.overlap_bootstrap or {}).get("structure")
     return (
         f"structure (self-similarity, not in the overall mean): {mine['mean']:.3f} against Mozart's "
         f"{mozart['mean']:.3f} ± {mozart['std']:.3f}; OA {overlap:.3f}" + (f" {interval(figures)}" if figures else "")
     )
 
 
-def classifier_line(report: dict) -> str | None:
-    test = report.get("two_sample")
+def classifier_line(report: MusicReport) -> str | None:
+    test = report.two_sample
     if test is None:
         return None
     if test["why"]:

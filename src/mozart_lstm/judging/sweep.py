@@ -8,7 +8,6 @@ the sweep folder and writes the table there as `sampling_comparison.txt`. A row 
 differ between jobs, as generate.py records them: the overrides that set them (`sampler.top_p=0.9`).
 """
 
-import json
 import logging
 from pathlib import Path
 
@@ -31,10 +30,10 @@ COLUMNS = (
 )
 
 
-def varying_settings(reports: list[dict]) -> list[str]:
-    """The settings that differ between jobs: what the sweep changed."""
-    keys = sorted({key for report in reports for key in report["settings"]})
-    return [key for key in keys if len({repr(r["settings"].get(key)) for r in reports}) > 1]
+def varying_settings(reports: list) -> list[str]:
+    """The settings that differ between jobs (`MusicReport`s): what the sweep changed."""
+    keys = sorted({key for report in reports for key in report.settings})
+    return [key for key in keys if len({repr(r.settings.get(key)) for r in reports}) > 1]
 
 
 def as_override(value) -> str:
@@ -42,30 +41,27 @@ def as_override(value) -> str:
     return "null" if value is None else str(value)
 
 
-def closeness(report: dict) -> tuple:
+def closeness(report) -> tuple:
     """Sort key: the highest mean OA first; jobs without a comparison last."""
-    overlap = (report["comparison"] or {}).get("overlap")
-    return (overlap is None, -(overlap or 0.0))
+    return (report.overlap is None, -(report.overlap or 0.0))
 
 
-def with_spread(figure: float | None, spread: dict | None) -> str:
+def with_spread(figure: float | None, spread: float | None) -> str:
     if figure is None:
         return "-"
-    return f"{figure:.3f}" + (f" ± {spread['spread']:.3f}" if spread else "")
+    return f"{figure:.3f}" + (f" ± {spread:.3f}" if spread is not None else "")
 
 
-def overall_cells(report: dict) -> list[str]:
+def overall_cells(report) -> list[str]:
     """OA ± spread, KL, two-sample accuracy ± spread (reports written before these figures have none)."""
-    comparison, test = report["comparison"] or {}, report.get("two_sample") or {}
-    overlap = with_spread(comparison.get("overlap"), (report.get("spread") or {}).get("overlap"))
-    kl = "-" if comparison.get("kl") is None else f"{comparison['kl']:.2f}"
-    return [overlap, kl, with_spread(test.get("accuracy"), test if test.get("accuracy") is not None else None)]
+    kl = "-" if report.kl is None else f"{report.kl:.2f}"
+    told_apart_spread = report.told_apart_spread if report.told_apart is not None else None
+    return [with_spread(report.overlap, report.overlap_spread), kl, with_spread(report.told_apart, told_apart_spread)]
 
 
-def comparison_table(reports: list[dict]) -> str:
-    """One row per job, closest to the reference first, and Mozart's own values in the last row."""
-    # music21 and scipy load here, not when Hydra builds the callback at the start of every run
-    from mozart_lstm.judging.compare import spread
+def comparison_table(reports: list) -> str:
+    """One row per job (a `MusicReport`), closest to the reference first, and Mozart's own values in the last row."""
+    # scipy loads here, not when Hydra builds the callback at the start of every run
     from mozart_lstm.judging.features import FEATURES
     from mozart_lstm.judging.summary import format_spread, format_value, render
 
@@ -73,17 +69,17 @@ def comparison_table(reports: list[dict]) -> str:
     varying = varying_settings(reports)
     rows = [["setting", "OA", "KL", "told apart", *(kinds[name].label for name in COLUMNS)]]
     for report in sorted(reports, key=closeness):
-        means = spread(report["samples"])
+        means = report.sample_stats()
         rows.append(
             [
-                " ".join(f"{key}={as_override(report['settings'].get(key))}" for key in varying) or "as configured",
+                " ".join(f"{key}={as_override(report.settings.get(key))}" for key in varying) or "as configured",
                 *overall_cells(report),
                 *(format_value(kinds[name].kind, (means.get(name) or {}).get("mean")) for name in COLUMNS),
             ]
         )
-    reference = next((r["reference"] for r in reports if r["reference"]), None)
+    reference = next((r.reference_stats for r in reports if r.reference_stats), None)
     if reference:
-        mozart = [format_spread(kinds[name].kind, reference["spread"].get(name)) for name in COLUMNS]
+        mozart = [format_spread(kinds[name].kind, reference.get(name)) for name in COLUMNS]
         rows.append(["Mozart (reference)", "", "", "", *mozart])
     return render(rows)
 
@@ -92,10 +88,10 @@ class SamplingComparison(Callback):
     """At the end of a multirun, print and save the table of `comparison_table`."""
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        from mozart_lstm.judging.summary import REPORT_NAME
+        from mozart_lstm.judging.report import REPORT_NAME, read_report
 
         folder = Path(config.hydra.sweep.dir)
-        reports = [json.loads(path.read_text()) for path in sorted(folder.rglob(REPORT_NAME))]
+        reports = [read_report(path) for path in sorted(folder.rglob(REPORT_NAME))]
         if not reports:
             log.warning("%s: no job wrote a music_report.json, so there is nothing to compare", folder)
             return
