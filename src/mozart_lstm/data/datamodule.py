@@ -15,8 +15,8 @@ from mozart_lstm.data.token_cache import DEFAULT_CACHE_DIR
 from mozart_lstm.data.tokenize import CHORD_ORDERS, load_pieces
 from mozart_lstm.data.transpose import PieceShifts, ShiftTable, allowed_shifts, check_transpose, shifted_tokens
 from mozart_lstm.data.windows import (
+    OBJECTIVES,
     SPLIT_BY,
-    TARGETS,
     Vocab,
     WindowDataset,
     held_out_targets,
@@ -269,8 +269,8 @@ def _check_settings(seq_len, batch_size, eval_batch_size, max_files, chord_order
 
 
 def _check_training_settings(train_targets, train_spacing, eval_windows):
-    if train_targets not in TARGETS:
-        raise UserError(f"data.train_targets={train_targets!r} is not one of {', '.join(TARGETS)} (model.objective)")
+    if train_targets not in OBJECTIVES:
+        raise UserError(f"data.train_targets={train_targets!r} is not one of {', '.join(OBJECTIVES)} (model.objective)")
     if not is_whole(train_spacing):
         raise UserError(f"data.train_spacing must be an integer of at least 1 (1: every window), got {train_spacing!r}")
     if eval_windows is not None and not is_whole(eval_windows):

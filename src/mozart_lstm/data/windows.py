@@ -18,7 +18,9 @@ from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
 log = logging.getLogger(__name__)
 
 SPLIT_BY = ("window", "piece")
-TARGETS = ("last", "all")
+# model.objective, and the labels of a training window that follow it (data.train_targets: ${model.objective}):
+# last, the next token after the window (the lab's); all, the next token at every position
+OBJECTIVES = ("last", "all")
 # NLLLoss's default ignore_index: a position with this target is left out of the loss
 IGNORED = -100
 

@@ -9,6 +9,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from labtools.checks import is_positive
 from labtools.errors import UserError
+from mozart_lstm.data.windows import OBJECTIVES
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.models.optimization import OptimizerConfig, ScheduleConfig, check_resumed_length
 from mozart_lstm.models.timed_accuracy import timed_accuracy
@@ -45,9 +46,6 @@ class SplitMetrics(nn.Module):
         if self.timed is not None:
             logged |= self.timed.update(log_probs, y)
         return logged
-
-
-OBJECTIVES = ("last", "all")
 
 
 def time_limit_fraction(trainer: pl.Trainer):
