@@ -10,6 +10,7 @@ import torch
 from labtools.errors import UserError
 from mozart_lstm.baselines.ngram import NGramModel, fit_training_ngram
 from mozart_lstm.callbacks.baselines import most_frequent_accuracy
+from tests.defaults import data_settings
 
 
 def test_most_frequent():
@@ -107,13 +108,13 @@ def test_fit_training_ngram_chooses_on_validation_only(tmp_path, midi_dir, token
 
     settings = dict(archive=str(midi_dir), cache_dir=str(token_cache_dir), data_dir=str(tmp_path), seq_len=8)
     settings |= dict(batch_size=4, num_parse_workers=1)
-    three_way = MidiDataModule(**settings, split=[0.6, 0.2, 0.2])
+    three_way = MidiDataModule(**data_settings(**settings, split=[0.6, 0.2, 0.2]))
     three_way.setup()
     chosen = fit_training_ngram(three_way, max_order=4)
     every_order = NGramModel(len(three_way.vocab), 4).fit(three_way.ngram_sequences())
     val_scores = every_order.scores(*three_way.val_set.tensors())
     assert chosen.order == min(val_scores, key=lambda k: val_scores[k]["loss"])
-    two_way = MidiDataModule(**settings)
+    two_way = MidiDataModule(**data_settings(**settings))
     two_way.setup()
     assert fit_training_ngram(two_way).order == 5
     assert fit_training_ngram(two_way, order=3).order == 3

@@ -19,6 +19,7 @@ from mozart_lstm.data.timed_tokens import (
 from mozart_lstm.generate import run as generate
 from mozart_lstm.generation.music import Rhythm, make_timing, write_midi
 from mozart_lstm.models.timed_accuracy import TimedAccuracy, timed_accuracy
+from tests.defaults import data_settings
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -100,8 +101,8 @@ def test_learned_offsets_need_timed_tokens():
 
 
 def test_the_timed_vocabulary_pairs_pitches_with_gaps(midi_dir, token_cache_dir):
-    settings = {"archive": str(midi_dir), "cache_dir": str(token_cache_dir), "seq_len": 8, "batch_size": 4}
-    pitch, timed = MidiDataModule(**settings), MidiDataModule(**settings, tokenization="timed")
+    settings = data_settings(archive=str(midi_dir), cache_dir=str(token_cache_dir), seq_len=8, batch_size=4)
+    pitch, timed = MidiDataModule(**settings), MidiDataModule(**settings | {"tokenization": "timed"})
     for datamodule in (pitch, timed):
         datamodule.setup()
     assert len(timed.train_set) == len(pitch.train_set)  # one token per event either way

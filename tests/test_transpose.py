@@ -12,6 +12,7 @@ from mozart_lstm.data.transpose import (
     shift_token,
 )
 from mozart_lstm.data.windows import IGNORED, training_runs
+from tests.defaults import data_settings
 
 
 def test_pitch_names_are_music21s():
@@ -63,7 +64,7 @@ def make_datamodule(tmp_path, midi_dir, token_cache_dir):
 
     def make(**settings):
         base = dict(archive=str(midi_dir), cache_dir=str(token_cache_dir), data_dir=str(tmp_path), seq_len=8)
-        datamodule = MidiDataModule(**base | dict(batch_size=4, num_parse_workers=1) | settings)
+        datamodule = MidiDataModule(**data_settings(**base | dict(batch_size=4, num_parse_workers=1) | settings))
         datamodule.setup()
         return datamodule
 
