@@ -9,7 +9,17 @@ from mozart_lstm.composing.sampling import generate_ids
 from mozart_lstm.models import MozartLSTM, NetworkConfig, read_checkpoint
 from mozart_lstm.models.precision import AUTOCAST_DTYPES, lstm_dtype, set_cudnn_tf32
 
-PROBE_NETWORK = NetworkConfig(64, embedding_dim=32, hidden_size=128, num_layers=2, linear_sizes=(64,))
+PROBE_NETWORK = NetworkConfig(
+    64,
+    embedding_dim=32,
+    hidden_size=128,
+    num_layers=2,
+    dropout=0.3,
+    linear_sizes=(64,),
+    embedding_dropout=0.0,
+    weight_drop=0.0,
+    head_batchnorm=True,
+)
 SAMPLES = 4
 
 

@@ -9,17 +9,22 @@ every window of its test split: the next token after each window, as the network
 
 import sys
 import time
+from pathlib import Path
 
-import yaml
+from hydra import compose, initialize_config_dir
 
 from mozart_lstm.baselines.ngram import NGramModel
-from mozart_lstm.data import MidiDataModule
+from mozart_lstm.config import instantiate
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def main(archive: str, *settings: str) -> None:
-    overrides = {key: yaml.safe_load(value) for key, value in (s.split("=", 1) for s in settings)}
     started = time.perf_counter()
-    datamodule = MidiDataModule(archive=archive, **overrides)
+    # the training run's data settings (conf/data), with these changed
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", [f"data.archive={archive}", *(f"data.{setting}" for setting in settings)])
+    datamodule = instantiate(cfg.data, "data")
     datamodule.setup()
     model = NGramModel(len(datamodule.vocab), max_order=8).fit(datamodule.ngram_sequences())
     scores = model.scores(*datamodule.test_set.tensors())

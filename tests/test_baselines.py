@@ -10,6 +10,7 @@ import torch
 from labtools.errors import UserError
 from mozart_lstm.baselines.ngram import NGramModel, fit_training_ngram
 from mozart_lstm.callbacks.baselines import most_frequent_accuracy
+from tests.defaults import data_settings
 
 
 def test_most_frequent():
@@ -124,7 +125,7 @@ def test_fit_training_ngram_chooses_on_validation_only(tmp_path, midi_dir, token
 
     settings = dict(archive=str(midi_dir), cache_dir=str(token_cache_dir), data_dir=str(tmp_path), seq_len=8)
     settings |= dict(batch_size=4, num_parse_workers=1)
-    three_way = MidiDataModule(**settings, split=[0.6, 0.2, 0.2])
+    three_way = MidiDataModule(**data_settings(**settings, split=[0.6, 0.2, 0.2]))
     three_way.setup()
     every_order = NGramModel(len(three_way.vocab), 4).fit(three_way.ngram_sequences())
     val, test = three_way.val_set, three_way.test_set
@@ -137,7 +138,7 @@ def test_fit_training_ngram_chooses_on_validation_only(tmp_path, midi_dir, token
     three_way.val_set, three_way.test_set = as_the_ngram_predicts(every_order, val, order=4), test
     relabelled = best_order(every_order, three_way.val_set)
     assert relabelled > chosen and fit_training_ngram(three_way, max_order=4).order == relabelled
-    two_way = MidiDataModule(**settings)
+    two_way = MidiDataModule(**data_settings(**settings))
     two_way.setup()
     assert fit_training_ngram(two_way).order == 5
     assert fit_training_ngram(two_way, order=3).order == 3

@@ -10,6 +10,7 @@ import json
 import math
 
 import pytest
+
 from tests.golden.cases import CASES, CHECKPOINTS, EXPECTED, relocated_checkpoint, run_case, stored_overrides
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")

@@ -11,6 +11,7 @@ from bench.cases import MetricsDisagree, check_same_metrics
 from bench.physics import lstm_flops_per_window
 from bench.timing import Runs, interleave
 from mozart_lstm.models.network import NetworkConfig
+from tests.defaults import network_settings
 
 
 def tiny_bench_overrides(midi_dir, tmp_path) -> list[str]:
@@ -131,7 +132,7 @@ def test_same_metrics_check_raises_on_disagreement():
 
 
 def test_flops_per_window_of_the_lab_model():
-    flops = lstm_flops_per_window(NetworkConfig(1147), 100)  # the lab's network
+    flops = lstm_flops_per_window(NetworkConfig(1147, **network_settings()), 100)  # the lab's network
     per_step = 2 * 4 * 512 * (32 + 512) + 2 * (2 * 4 * 512 * (512 + 512))
     assert flops["lstm"] == 100 * per_step == 1_061_683_200
     assert flops["head"] == 2 * (512 * 256 + 256 * 1147)
@@ -168,7 +169,9 @@ def test_unigram_prior_sets_the_output_distribution():
     from mozart_lstm.models.network import MozartLSTM
 
     net = MozartLSTM(
-        NetworkConfig(5, embedding_dim=4, hidden_size=8, num_layers=1, dropout=0.0, linear_sizes=(8,))
+        NetworkConfig(
+            5, **network_settings(embedding_dim=4, hidden_size=8, num_layers=1, dropout=0.0, linear_sizes=(8,))
+        )
     ).eval()
     net.head[-2].weight.data.zero_()  # the features off: the prior alone decides
     set_unigram_prior(net, torch.tensor([3, 3, 3, 1, 0]), 5)

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from labtools.errors import UserError
 from mozart_lstm.callbacks.sampler_calibration import FILE_NAME, SamplerCalibration
@@ -23,6 +24,7 @@ CALIBRATED_RUN = [
     "trainer.max_epochs=2",
     "callbacks.sampler_calibration.n_notes=8",
     "callbacks.sampler_calibration.pieces=3",
+    "callbacks.sampler_calibration.reference_size=3",
     *GRID,
 ]
 
@@ -45,6 +47,7 @@ def test_the_best_of_the_grid_goes_into_the_chosen_checkpoint_and_the_run_files(
     assert saved["sampler"] == {"sampling": "temperature", "temperature": best["temperature"], "top_p": best["top_p"]}
     assert saved["val_overlap"] == best["val_overlap"] and saved["mode"] == "stateful"
     assert 0.0 <= saved["test_overlap"] <= 1.0 and saved["pieces"] == 3 and saved["n_notes"] == 8
+    assert saved["reference_pieces"] == {"val": 3, "test": 3}  # reference_size of the 7 stretches each holds
     # the checkpoint the test pass scored carries it; the last epoch's is left as Lightning wrote it
     assert read_checkpoint(out / "checkpoints" / "best.ckpt").calibration == saved
     assert "sampler_calibration" not in torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)
@@ -117,11 +120,15 @@ def test_which_sampler_and_mode_generate_uses(given, calibration, mode, expected
         ({"temperatures": [0]}, "callbacks.sampler_calibration.temperatures: temperature=0: must be"),
         ({"pieces": 0}, "callbacks.sampler_calibration.pieces=0: must be a whole number >= 1"),
         ({"n_notes": 2.5}, "callbacks.sampler_calibration.n_notes=2.5: must be a whole number >= 1"),
+        ({"reference_size": 1}, "callbacks.sampler_calibration.reference_size=1: must be a whole number >= 2"),
     ],
 )
-def test_bad_grid_settings_are_one_line_before_training(tmp_path, settings, message):
+def test_bad_grid_settings_are_one_line_before_training(compose_cfg, tmp_path, settings, message):
+    cfg = compose_cfg("train", ["callbacks=[default,sampler_calibration]", f"paths.output_dir={tmp_path}"])
+    defaults = OmegaConf.to_container(cfg.callbacks.sampler_calibration, resolve=True)
+    del defaults["_target_"]
     with pytest.raises(UserError) as err:
-        SamplerCalibration(tmp_path, **settings)
+        SamplerCalibration(**defaults | settings)
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
 
 

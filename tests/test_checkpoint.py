@@ -16,9 +16,10 @@ from labtools.errors import UserError
 from mozart_lstm.callbacks import LabCheckpoint
 from mozart_lstm.models import MozartLitModule, MozartLSTM, NetworkConfig, load_model, read_checkpoint
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO
+from tests.defaults import model_settings, network_settings
 
 VOCAB = [f"T{i}" for i in range(10)]
-NETWORK = NetworkConfig(len(VOCAB), embedding_dim=4, hidden_size=8, num_layers=2, linear_sizes=(8,))
+NETWORK = NetworkConfig(len(VOCAB), **network_settings(embedding_dim=4, hidden_size=8, num_layers=2, linear_sizes=(8,)))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def trained(tmp_path_factory, quiet_trainer) -> Path:
     torch.manual_seed(0)
     x = torch.randint(0, len(VOCAB), (48, 5))
     loader = DataLoader(TensorDataset(x, x[:, -1]), batch_size=8, shuffle=True, drop_last=True)
-    module = MozartLitModule(VOCAB, **NETWORK.settings())
+    module = MozartLitModule(VOCAB, **model_settings(**NETWORK.settings()))
     trainer = quiet_trainer(
         max_epochs=2,
         enable_checkpointing=True,
@@ -82,7 +83,7 @@ def test_a_file_written_before_network_config_still_loads(trained, tmp_path):
     saved["hparams"] = {"embedding_dim": 4, "hidden_size": 8, "num_layers": 2, "linear_sizes": [8], "lr": 0.001}
     torch.save(saved, tmp_path / "old.pt")
     old = read_checkpoint(tmp_path / "old.pt")
-    assert old.network == NETWORK  # dropout: the default
+    assert old.network == NETWORK  # dropout and the later keys: the values of before (mozart_lstm.legacy)
     model = old.build_network()
     assert type(model) is MozartLSTM and not model.training and not hasattr(model, "vocab")
 
@@ -189,6 +190,7 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path):
 WRITER = """
 import sys, torch
 from mozart_lstm.models.checkpoint import AtomicCheckpointIO
+from tests.defaults import model_settings, network_settings
 io, big = AtomicCheckpointIO(), {"weights": torch.randn(1_000_000), "epoch": 0}
 for epoch in range(10**6):
     big["epoch"] = epoch

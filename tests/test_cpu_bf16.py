@@ -12,6 +12,7 @@ from mozart_lstm.cpu_fallback import cpu_fallback_notice
 from mozart_lstm.models import MozartLSTM, NetworkConfig, cpu_bf16
 from mozart_lstm.models import precision as policy
 from mozart_lstm.models.cpu_bf16 import CpuBf16, CpuFacts, cpu_flags, decide
+from tests.defaults import network_settings
 
 AVX2_EPYC = CpuFacts("AVX2", onednn=True, onednn_bf16=False, flags=frozenset({"avx2", "fma"}), max_isa="")
 SKYLAKE = CpuFacts("AVX512", True, True, frozenset({"avx2", "avx512f", "avx512bw"}), "")
@@ -97,7 +98,9 @@ def test_the_policy_follows_the_answer(forced):
 def test_the_network_keeps_its_lstm_in_autocast_only_where_native_and_its_state_float32(forced):
     """The LSTM's own call is stood in for by what native oneDNN returns (bfloat16 output and state): with
     oneDNN off, PyTorch's own kernel runs it in float32 on any CPU, and a hook casts its result as oneDNN would."""
-    model = MozartLSTM(NetworkConfig(12, embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(8,)))
+    model = MozartLSTM(
+        NetworkConfig(12, **network_settings(embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(8,)))
+    )
     seen = {}
 
     def as_native_onednn(module, inputs, output):

@@ -11,6 +11,7 @@ from mozart_lstm.data import MidiDataModule, Vocab, load_pieces, make_dataloader
 from mozart_lstm.data import tokenize as tokenize_module
 from mozart_lstm.tokenizers import build_tokenizer
 from mozart_lstm.tokenizers.pitch import chord_token
+from tests.defaults import data_settings
 
 
 def test_midi_round_trips_to_expected_tokens(tmp_path):
@@ -129,7 +130,7 @@ def test_cache_hit_parses_nothing(tmp_path, midi_dir, monkeypatch):
 
 def test_make_dataloaders_batches_and_lengths():
     notes = [f"N{i % 13}" for i in range(300)]
-    train, test, vocab = make_dataloaders(notes, seq_len=8, batch_size=16, eval_batch_size=1, seed=0)
+    train, test, vocab = make_dataloaders(notes, seq_len=8, split=(0.8, 0.2), batch_size=16, eval_batch_size=1, seed=0)
     x, y = next(iter(train))
     assert x.shape == (16, 8) and y.shape == (16,) and x.dtype == torch.long
     # 292 windows: random_split floors 233.6/58.4 and gives the leftover window to train
@@ -143,16 +144,15 @@ def test_make_dataloaders_batches_and_lengths():
 def test_lab_v2_loader_lengths_follow_random_split_arithmetic():
     notes = [str(i % 50) for i in range(114215)]
     train, val, test, _ = make_dataloaders(
-        notes, seq_len=10, split=[0.7, 0.15, 0.15], batch_size=128, eval_batch_size=32
+        notes, seq_len=10, split=[0.7, 0.15, 0.15], batch_size=128, eval_batch_size=32, seed=0
     )
     assert (len(train.dataset), len(val.dataset), len(test.dataset)) == (79944, 17131, 17130)
     assert (len(train), len(val), len(test)) == (624, 536, 536)
 
 
 def test_datamodule_logs_problem_2_figures(tmp_path, midi_dir, token_cache_dir, caplog):
-    dm = MidiDataModule(
-        archive=str(midi_dir), cache_dir=str(token_cache_dir), seq_len=8, batch_size=4, split=[0.8, 0.2]
-    )
+    folders = dict(archive=str(midi_dir), cache_dir=str(token_cache_dir))
+    dm = MidiDataModule(**data_settings(**folders, seq_len=8, batch_size=4, split=[0.8, 0.2]))
     with caplog.at_level(logging.INFO):
         dm.prepare_data()
         dm.setup()
@@ -179,10 +179,13 @@ def test_datamodule_logs_problem_2_figures(tmp_path, midi_dir, token_cache_dir, 
 )
 def test_bad_settings_are_refused_before_any_work(key, value, message):
     with pytest.raises(UserError, match=message):
-        MidiDataModule(archive="/nonexistent", **{key: value})
+        MidiDataModule(**data_settings(archive="/nonexistent", **{key: value}))
+
+
+NOTEBOOK_KEYS = ("seq_len", "split", "batch_size", "eval_batch_size", "seed")  # make_dataloaders' settings
 
 
 @pytest.mark.parametrize(("bad", "message"), [({"split": (0.5, 0.6)}, "summing to 1"), ({"seq_len": 0}, "seq_len")])
 def test_the_notebook_helper_refuses_bad_settings_in_one_line(bad, message):
     with pytest.raises(UserError, match=message):
-        make_dataloaders(["A4", "B4", "C5"] * 20, **bad)
+        make_dataloaders(["A4", "B4", "C5"] * 20, **{key: data_settings()[key] for key in NOTEBOOK_KEYS} | bad)

@@ -9,6 +9,7 @@ import torch
 from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
 from mozart_lstm.data.windows import WindowDataset, make_loader
 from mozart_lstm.models.module import MozartLitModule
+from tests.defaults import model_settings
 
 SEQ_LEN, WINDOWS, SPACING, EPOCHS = 4, 64, 4, 3
 
@@ -39,7 +40,9 @@ def test_two_processes_shard_each_epochs_phase_and_the_phase_moves(tmp_path, for
     if not forwarded:
         loader.sampler.set_epoch = ignore_epoch
     vocab = [str(i) for i in range(len(ids))]
-    model = MozartLitModule(vocab, embedding_dim=4, hidden_size=8, num_layers=1, linear_sizes=[8], dropout=0.0)
+    model = MozartLitModule(
+        vocab, **model_settings(embedding_dim=4, hidden_size=8, num_layers=1, linear_sizes=[8], dropout=0.0)
+    )
     trainer = pl.Trainer(
         accelerator="cpu", devices=2, strategy="ddp_spawn", max_epochs=EPOCHS, limit_val_batches=0,
         logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,

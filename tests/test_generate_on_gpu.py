@@ -8,6 +8,7 @@ from labtools.errors import UserError
 from mozart_lstm import generate
 from mozart_lstm.composing.budget import check_fits_on_device, device_bytes
 from mozart_lstm.models import MozartLSTM, NetworkConfig
+from tests.defaults import network_settings
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 SETTINGS = OmegaConf.create({"n_notes": 500, "num_samples": 64})
@@ -28,7 +29,9 @@ def test_a_gpu_index_past_the_machines_gpus_is_one_line(one_gpu):
 
 
 def tiny_model() -> MozartLSTM:
-    return MozartLSTM(NetworkConfig(40, embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(8,)))
+    return MozartLSTM(
+        NetworkConfig(40, **network_settings(embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(8,)))
+    )
 
 
 def test_generation_that_needs_more_gpu_memory_than_is_free_is_refused(monkeypatch):

@@ -9,9 +9,12 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from labtools.errors import UserError
 from mozart_lstm.models import MozartLitModule, NetworkConfig
+from mozart_lstm.models.module import check_model_settings
+from tests.defaults import model_settings, network_settings
 
 VOCAB = [f"T{i}" for i in range(12)]
-TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": [16]}
+SIZES = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": [16]}
+TINY = model_settings(**SIZES)  # conf/model's settings with a tiny network
 
 
 def windows(n: int, seq_len: int = 6, seed: int = 0) -> TensorDataset:
@@ -54,7 +57,7 @@ def test_nll_on_log_softmax_equals_the_labs_cross_entropy():
 
 
 def test_optimizer_is_rmsprop_with_the_configured_rate():
-    module = MozartLitModule(VOCAB, lr=0.0025, **TINY)
+    module = MozartLitModule(VOCAB, **TINY | {"lr": 0.0025})
     optimizer = module.configure_optimizers()
     assert isinstance(optimizer, torch.optim.RMSprop)
     assert optimizer.param_groups[0]["lr"] == 0.0025
@@ -67,7 +70,7 @@ def test_optimizer_is_rmsprop_with_the_configured_rate():
 )
 def test_bad_settings_name_the_key(key, value):
     with pytest.raises(UserError, match=f"model.{key}"):
-        MozartLitModule(VOCAB, **(TINY | {key: value}))
+        check_model_settings(**(TINY | {key: value}))
 
 
 def test_linear_sizes_are_checked():
@@ -81,7 +84,7 @@ def test_hparams_keep_the_vocabulary_but_the_logger_gets_its_size():
     logged = module.loggable_hparams()
     assert "model/vocab" not in logged and logged["model/vocab_size"] == len(VOCAB)
     assert logged["model/hidden_size"] == 16
-    # defaults the caller left out are recorded too: a checkpoint names the whole network
+    # as plain values (linear_sizes a list): a checkpoint names the whole network
     assert {key: module.hparams[key] for key in module.net.config.settings()} == module.net.config.settings()
     assert logged["model/dropout"] == 0.3 and logged["model/linear_sizes"] == [16]
     assert {"lr", "objective", "eval_name", "test_name"} <= module.hparams.keys()
@@ -89,9 +92,11 @@ def test_hparams_keep_the_vocabulary_but_the_logger_gets_its_size():
 
 def test_the_network_is_built_from_one_config():
     module = MozartLitModule(VOCAB, **TINY)
-    assert module.net.config == NetworkConfig(len(VOCAB), **TINY)
+    assert module.net.config == NetworkConfig(len(VOCAB), **network_settings(**SIZES))
     with pytest.raises(TypeError, match="vocab_size"):
-        MozartLitModule(VOCAB, vocab_size=3)
+        MozartLitModule(VOCAB, vocab_size=3, **TINY)
+    with pytest.raises(TypeError, match="vocab_size"):
+        check_model_settings(vocab_size=3, **TINY)
 
 
 def test_epoch_metrics_of_the_lab_split(fit):
@@ -194,7 +199,7 @@ def test_carry_state_starts_each_training_batch_from_the_last_ones_state_detache
     """The lab's Problem 3 loop: (h, c) goes from batch to batch, detached; zero at each epoch's start, when the
     batch size changes, and in evaluation."""
     torch.manual_seed(0)
-    module = MozartLitModule(VOCAB, carry_state=True, objective=objective, **TINY)
+    module = MozartLitModule(VOCAB, **TINY | {"carry_state": True, "objective": objective})
     calls = record_network_calls(module)
     train = windows(20)
     if objective == "all":  # a label at every position: the next token after each
@@ -217,7 +222,7 @@ def test_carry_state_changes_the_loss_and_is_off_by_default(quiet_trainer):
     losses = {}
     for carry in (False, True):
         torch.manual_seed(0)
-        module = MozartLitModule(VOCAB, carry_state=carry, dropout=0.0, **TINY)
+        module = MozartLitModule(VOCAB, **TINY | {"carry_state": carry, "dropout": 0.0})
         calls = record_network_calls(module)
         module.training_step((x[:8], y[:8]), 0)
         losses[carry] = float(module.training_step((x[8:], y[8:]), 1))
@@ -228,4 +233,4 @@ def test_carry_state_changes_the_loss_and_is_off_by_default(quiet_trainer):
 
 def test_carry_state_must_be_a_boolean():
     with pytest.raises(UserError, match=r"^model.carry_state='yes': must be true or false$"):
-        MozartLitModule(VOCAB, carry_state="yes", **TINY)
+        check_model_settings(**TINY | {"carry_state": "yes"})

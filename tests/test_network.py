@@ -8,8 +8,14 @@ from torch import nn
 
 from labtools.errors import UserError
 from mozart_lstm.models import MozartLSTM, NetworkConfig
+from tests.defaults import network_settings
 
 VOCAB = 50
+
+
+def network(**changes) -> NetworkConfig:
+    """conf/model's network (the lab's) over VOCAB tokens, with `changes`."""
+    return NetworkConfig(VOCAB, **network_settings(**changes))
 
 
 def forward_order(model: MozartLSTM) -> list[nn.Module]:
@@ -18,7 +24,7 @@ def forward_order(model: MozartLSTM) -> list[nn.Module]:
 
 
 def test_layer_structure_is_the_labs():
-    model = MozartLSTM(NetworkConfig(VOCAB))  # the lab's defaults
+    model = MozartLSTM(network())  # conf/model's: the lab's network
     layers = forward_order(model)
     kinds = [type(layer) for layer in layers]
 
@@ -45,7 +51,7 @@ def test_layer_structure_is_the_labs():
 
 
 def test_more_hidden_linears_keep_the_pattern():
-    model = MozartLSTM(NetworkConfig(VOCAB, hidden_size=16, linear_sizes=(24, 12)))
+    model = MozartLSTM(network(hidden_size=16, linear_sizes=(24, 12)))
     kinds = [type(layer) for layer in forward_order(model)]
     assert kinds.count(nn.Linear) == 3 and kinds.count(nn.BatchNorm1d) == 4
 
@@ -53,7 +59,7 @@ def test_more_hidden_linears_keep_the_pattern():
 @pytest.mark.parametrize("train_mode", [True, False])
 def test_output_is_a_log_distribution_per_window(train_mode):
     torch.manual_seed(0)
-    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3)).train(train_mode)
+    model = MozartLSTM(network(embedding_dim=8, hidden_size=16, num_layers=3)).train(train_mode)
     x = torch.randint(0, VOCAB, (6, 11))
     log_probs, (h, c) = model(x)
     assert log_probs.shape == (6, VOCAB)
@@ -62,7 +68,7 @@ def test_output_is_a_log_distribution_per_window(train_mode):
 
 
 def test_init_hidden_is_zero_on_the_parameters_device_and_dtype():
-    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16, num_layers=2)).double()
+    model = MozartLSTM(network(embedding_dim=8, hidden_size=16, num_layers=2)).double()
     h, c = model.init_hidden(5)
     assert h.shape == c.shape == (2, 5, 16)
     assert h.dtype == c.dtype == torch.float64 and h.device == model.lstm.weight_hh_l0.device
@@ -71,7 +77,7 @@ def test_init_hidden_is_zero_on_the_parameters_device_and_dtype():
 
 def test_every_batch_starts_from_zero_state():
     torch.manual_seed(0)
-    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16)).eval()
+    model = MozartLSTM(network(embedding_dim=8, hidden_size=16)).eval()
     x = torch.randint(0, VOCAB, (4, 7))
     from_none, _ = model(x)
     from_zeros, _ = model(x, model.init_hidden(4))
@@ -84,7 +90,7 @@ def test_every_batch_starts_from_zero_state():
 def test_a_single_step_matches_nn_lstm():
     """forward() writes one eval-mode time step out (fast on a CPU); it must equal nn.LSTM's step."""
     torch.manual_seed(0)
-    model = MozartLSTM(NetworkConfig(VOCAB, embedding_dim=8, hidden_size=16, num_layers=3)).eval()
+    model = MozartLSTM(network(embedding_dim=8, hidden_size=16, num_layers=3)).eval()
     x = torch.randint(0, VOCAB, (4, 6))
     with torch.no_grad():
         _, state = model(x[:, :5])
@@ -112,13 +118,13 @@ def test_a_single_step_matches_nn_lstm():
 )
 def test_bad_settings_are_one_line_user_errors_naming_the_key(settings, message):
     with pytest.raises(UserError) as err:
-        NetworkConfig(**({"vocab_size": VOCAB} | settings))
+        NetworkConfig(**({"vocab_size": VOCAB} | network_settings() | settings))
     assert str(err.value) == message
 
 
 def test_config_is_frozen_and_keeps_yaml_lists_as_tuples():
-    config = NetworkConfig(VOCAB, linear_sizes=[24, 12])
-    assert config.linear_sizes == (24, 12) and hash(config) == hash(NetworkConfig(VOCAB, linear_sizes=(24, 12)))
+    config = network(linear_sizes=[24, 12])
+    assert config.linear_sizes == (24, 12) and hash(config) == hash(network(linear_sizes=(24, 12)))
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.hidden_size = 8
     assert config.settings()["linear_sizes"] == [24, 12] and "vocab_size" not in config.settings()

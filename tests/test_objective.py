@@ -11,6 +11,7 @@ from mozart_lstm.data.windows import IGNORED, WindowDataset, held_out_targets, m
 from mozart_lstm.models import MozartLitModule
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.train import run
+from tests.defaults import model_settings, network_settings
 
 SEQ_LEN = 8
 FAST = ("model.objective=all", f"data.train_spacing={SEQ_LEN}", "data.eval_windows=5", "trainer.deterministic=true")
@@ -77,7 +78,10 @@ def test_the_data_module_masks_held_out_labels(make_train_cfg, split):
 
 def test_the_last_position_of_all_positions_is_the_labs_output():
     torch.manual_seed(0)
-    net = MozartLSTM(NetworkConfig(20, embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(16,))).eval()
+    net = MozartLSTM(
+        NetworkConfig(20, **network_settings(embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(16,)))
+    )
+    net = net.eval()
     x = torch.randint(0, 20, (5, SEQ_LEN))
     every, _ = net(x, all_positions=True)
     assert every.shape == (5, SEQ_LEN, 20)
@@ -87,7 +91,7 @@ def test_the_last_position_of_all_positions_is_the_labs_output():
 def test_the_objectives_losses():
     torch.manual_seed(0)
     vocab = [f"T{i}" for i in range(20)]
-    tiny = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": [16]}
+    tiny = model_settings(embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=[16])
     x = torch.randint(0, 20, (6, SEQ_LEN))
     rows = torch.randint(0, 20, (6, SEQ_LEN))
     rows[0, 2] = rows[3, 5] = IGNORED
@@ -98,7 +102,7 @@ def test_the_objectives_losses():
     torch.manual_seed(1)
     assert torch.allclose(lab_loss, torch.nn.functional.nll_loss(last(x), rows[:, -1]))
 
-    every = MozartLitModule(vocab, objective="all", **tiny)
+    every = MozartLitModule(vocab, **tiny | {"objective": "all"})
     every.load_state_dict(last.state_dict())
     torch.manual_seed(1)
     loss = every.training_step((x, rows), 0)

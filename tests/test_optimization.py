@@ -12,9 +12,11 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from labtools.errors import UserError
 from mozart_lstm.models import MozartLitModule, load_model
+from mozart_lstm.models.module import check_model_settings
+from tests.defaults import model_settings
 
 VOCAB = [f"T{i}" for i in range(12)]
-TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": [16]}
+TINY = model_settings(embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=[16])  # conf/model, tiny
 BATCHES = 8  # per epoch
 
 
@@ -49,7 +51,7 @@ def test_the_defaults_are_the_labs_rmsprop_at_a_constant_rate(quiet_trainer):
 
 
 def test_adamw_takes_the_lr_and_weight_decay():
-    module = MozartLitModule(VOCAB, lr=0.004, optim={"name": "adamw", "weight_decay": 0.05}, **TINY)
+    module = MozartLitModule(VOCAB, **TINY | {"lr": 0.004, "optim": {"name": "adamw", "weight_decay": 0.05}})
     optimizer = module.configure_optimizers()
     assert type(optimizer) is torch.optim.AdamW
     assert (optimizer.defaults["lr"], optimizer.defaults["weight_decay"]) == (0.004, 0.05)
@@ -81,7 +83,7 @@ def test_with_max_time_the_cosine_spans_the_time_limit_when_it_comes_first(quiet
     # over the steps of max_epochs, must have decayed by then
     rates = LearningRates()
     schedule = {"name": "cosine", "warmup": 0.0, "final_lr": 0.0}
-    module = MozartLitModule(VOCAB, lr=0.002, schedule=schedule, **TINY)
+    module = MozartLitModule(VOCAB, **TINY | {"lr": 0.002, "schedule": schedule})
     trainer = quiet_trainer(
         max_epochs=3, max_time={"seconds": 1}, limit_val_batches=0, callbacks=[rates, SlowSteps(0.1)]
     )
@@ -95,7 +97,7 @@ def test_with_max_time_the_cosine_spans_the_time_limit_when_it_comes_first(quiet
 
 def test_with_max_time_and_no_max_epochs_the_cosine_spans_the_time_alone(quiet_trainer):
     rates = LearningRates()
-    module = MozartLitModule(VOCAB, lr=0.002, schedule={"name": "cosine", "warmup": 0.2}, **TINY)
+    module = MozartLitModule(VOCAB, **TINY | {"lr": 0.002, "schedule": {"name": "cosine", "warmup": 0.2}})
     trainer = quiet_trainer(
         max_epochs=-1, max_time={"seconds": 1}, limit_val_batches=0, callbacks=[rates, SlowSteps(0.05)]
     )
@@ -106,7 +108,7 @@ def test_with_max_time_and_no_max_epochs_the_cosine_spans_the_time_alone(quiet_t
 
 @pytest.mark.parametrize("schedule", ["cosine", "one_cycle"])
 def test_a_schedule_without_any_length_is_one_line(quiet_trainer, schedule):
-    module = MozartLitModule(VOCAB, schedule={"name": schedule, "warmup": 0.3}, **TINY)
+    module = MozartLitModule(VOCAB, **TINY | {"schedule": {"name": schedule, "warmup": 0.3}})
     length = {"max_time": "00:00:00:05"} if schedule == "one_cycle" else {}  # one_cycle counts steps only
     trainer = quiet_trainer(max_epochs=-1, limit_val_batches=0, **length)
     with pytest.raises(UserError, match=rf"^model.schedule.name={schedule}: .*trainer.max_epochs") as err:
@@ -129,12 +131,12 @@ def test_a_schedule_without_any_length_is_one_line(quiet_trainer, schedule):
 )
 def test_bad_values_are_one_line_naming_the_key(settings, message):
     with pytest.raises(UserError) as err:
-        MozartLitModule(VOCAB, **TINY | settings)
+        check_model_settings(**TINY | settings)
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
 
 
 def test_load_model_rebuilds_the_optimizer_it_was_trained_with(quiet_trainer, tmp_path):
-    module = MozartLitModule(VOCAB, optim={"name": "adamw", "weight_decay": 0.02}, **TINY)
+    module = MozartLitModule(VOCAB, **TINY | {"optim": {"name": "adamw", "weight_decay": 0.02}})
     trainer = quiet_trainer(max_epochs=1, limit_val_batches=0)
     trainer.fit(module, loader())
     trainer.save_checkpoint(tmp_path / "adamw.ckpt", weights_only=False)

@@ -6,6 +6,7 @@ import torch
 
 from mozart_lstm.models import MozartLSTM, NetworkConfig, cpu_bf16
 from mozart_lstm.models import precision as policy
+from tests.defaults import network_settings
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,9 @@ def test_without_autocast_the_lstm_is_left_alone():
 
 
 def test_under_cpu_bf16_autocast_the_lstm_runs_in_float32_and_the_head_in_bfloat16():
-    model = MozartLSTM(NetworkConfig(12, embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(8,)))
+    model = MozartLSTM(
+        NetworkConfig(12, **network_settings(embedding_dim=8, hidden_size=16, num_layers=2, linear_sizes=(8,)))
+    )
     seen = {}
 
     def record(name):

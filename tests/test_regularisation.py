@@ -7,6 +7,7 @@ from torch import nn
 
 from labtools.errors import UserError
 from mozart_lstm.models import MozartLitModule, MozartLSTM, NetworkConfig, read_checkpoint
+from tests.defaults import model_settings, network_settings
 
 VOCAB = 20
 TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": (16,)}
@@ -14,7 +15,7 @@ TINY = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "linear_sizes": 
 
 def network(seed: int = 0, **settings) -> MozartLSTM:
     torch.manual_seed(seed)
-    return MozartLSTM(NetworkConfig(VOCAB, **TINY | settings))
+    return MozartLSTM(NetworkConfig(VOCAB, **network_settings(**TINY | settings)))
 
 
 def windows(seed: int = 1) -> torch.Tensor:
@@ -111,13 +112,13 @@ def test_head_batchnorm_off_removes_only_the_logits_norm():
 )
 def test_bad_values_are_one_line_naming_the_key(settings, message):
     with pytest.raises(UserError) as err:
-        NetworkConfig(VOCAB, **settings)
+        NetworkConfig(VOCAB, **network_settings(**settings))
     assert str(err.value) == message
 
 
 def save_module(path, **settings):
     """A Lightning-format checkpoint of a fresh module, as ModelCheckpoint would store it."""
-    module = MozartLitModule([f"T{i}" for i in range(VOCAB)], **TINY | settings)
+    module = MozartLitModule([f"T{i}" for i in range(VOCAB)], **model_settings(**TINY | settings))
     hparams = dict(module.hparams)
     state = {f"net.{key}": value for key, value in module.net.state_dict().items()}
     torch.save({"epoch": 0, "state_dict": state, "hyper_parameters": hparams}, path)
@@ -129,7 +130,7 @@ def test_a_checkpoint_carries_the_regularisers_and_generation_rebuilds_them(tmp_
     hparams = save_module(tmp_path / "new.ckpt", **settings)
     assert {key: hparams[key] for key in settings} == settings
     saved = read_checkpoint(tmp_path / "new.ckpt")
-    assert saved.network == NetworkConfig(VOCAB, **TINY | settings)
+    assert saved.network == NetworkConfig(VOCAB, **network_settings(**TINY | settings))
     model = saved.build_network()
     assert model.lstm.weight_drop == 0.25 and not model.training
 
@@ -141,5 +142,5 @@ def test_a_checkpoint_from_before_the_regularisers_loads_as_the_labs_network(tmp
         del old["hyper_parameters"][key]
     torch.save(old, tmp_path / "old.ckpt")
     saved = read_checkpoint(tmp_path / "old.ckpt")
-    assert saved.network == NetworkConfig(VOCAB, **TINY) and hparams["weight_drop"] == 0.0
+    assert saved.network == NetworkConfig(VOCAB, **network_settings(**TINY)) and hparams["weight_drop"] == 0.0
     assert isinstance(saved.optimizer.build(saved.build_network().parameters(), saved.lr), torch.optim.RMSprop)

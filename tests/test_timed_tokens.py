@@ -14,6 +14,7 @@ from mozart_lstm.models.part_accuracy import PartAccuracy
 from mozart_lstm.tokenizers import Rhythm, build_tokenizer
 from mozart_lstm.tokenizers.rhythm import legato_durations, make_timing, onsets
 from mozart_lstm.tokenizers.timed import gap_label
+from tests.defaults import data_settings
 
 PITCH, TIMED = build_tokenizer("pitch"), build_tokenizer("timed")
 
@@ -97,8 +98,8 @@ def test_learned_offsets_need_timed_tokens():
 
 
 def test_the_timed_vocabulary_pairs_pitches_with_gaps(midi_dir, token_cache_dir):
-    settings = {"archive": str(midi_dir), "cache_dir": str(token_cache_dir), "seq_len": 8, "batch_size": 4}
-    pitch, timed = MidiDataModule(**settings), MidiDataModule(**settings, tokenization="timed")
+    settings = data_settings(archive=str(midi_dir), cache_dir=str(token_cache_dir), seq_len=8, batch_size=4)
+    pitch, timed = MidiDataModule(**settings), MidiDataModule(**settings | {"tokenization": "timed"})
     for datamodule in (pitch, timed):
         datamodule.setup()
     assert len(timed.train_set) == len(pitch.train_set)  # one token per event either way

@@ -9,6 +9,7 @@ from mozart_lstm.data.windows import IGNORED, training_runs
 from mozart_lstm.notes import pitch_name
 from mozart_lstm.tokenizers import build_tokenizer
 from mozart_lstm.tokenizers.pitch import midi_number
+from tests.defaults import data_settings
 
 TIMED = build_tokenizer("timed")  # shifts pitch tokens too: a token without a gap keeps none
 
@@ -66,7 +67,7 @@ def make_datamodule(tmp_path, midi_dir, token_cache_dir):
 
     def make(**settings):
         base = dict(archive=str(midi_dir), cache_dir=str(token_cache_dir), data_dir=str(tmp_path), seq_len=8)
-        datamodule = MidiDataModule(**base | dict(batch_size=4, num_parse_workers=1) | settings)
+        datamodule = MidiDataModule(**data_settings(**base | dict(batch_size=4, num_parse_workers=1) | settings))
         datamodule.setup()
         return datamodule
 

@@ -33,30 +33,13 @@ from mozart_lstm.config import instantiate
 from mozart_lstm.judging.judge import judge
 from mozart_lstm.judging.report import MusicReport, write_report
 from mozart_lstm.judging.summary import format_report
-from mozart_lstm.judging.sweep import as_override
+from mozart_lstm.legacy import check_moved
 from mozart_lstm.models.precision import set_cudnn_tf32
 from mozart_lstm.newest_run import newest_checkpoint
 from mozart_lstm.notes import NoteEvent
 from mozart_lstm.tokenizers import Rhythm
 
 log = logging.getLogger(__name__)
-
-
-# The flat keys of before (conf/generate.yaml keeps them as nulls, so that Hydra lets them through to us)
-MOVED = {"sampling": "sampler"} | {
-    key: f"{group}.{key}"
-    for group, keys in [
-        ("sampler", ("temperature", "top_k", "top_p", "repetition_penalty")),
-        ("rhythm", ("offset", "offset_step", "duration", "duration_value")),
-    ]
-    for key in keys
-}
-
-
-def check_moved(cfg: DictConfig) -> None:
-    for old, new in MOVED.items():
-        if cfg.get(old) is not None:
-            raise UserError(f"{old}= has moved: use {new}={as_override(cfg[old])}")
 
 
 def build_options(cfg: DictConfig) -> tuple[Sampler | CalibratedSampler, Rhythm]:

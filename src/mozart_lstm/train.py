@@ -62,6 +62,7 @@ def instantiate_entries(entries, group: str) -> list:
 
 
 def _model_factory(cfg):
+    """The model's settings checked, once, before the data is read; the module is built from them after it."""
     factory = instantiate(cfg.model, "model", _partial_=True)
     try:
         network = check_model_settings(**factory.keywords)
@@ -177,7 +178,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     check_float32_range(cfg)  # last of the checks: each setting's own message says more
     datamodule.setup("fit")
     _check_same_vocab(resumed, datamodule.vocab.tokens)
-    if datamodule.hparams.train_targets != make_model.keywords.get("objective", "last"):
+    if datamodule.hparams.train_targets != make_model.keywords["objective"]:
         raise UserError("data.train_targets must equal model.objective (leave data.train_targets at its default)")
     full_test = datamodule.full_test_name
     vocab = datamodule.vocab.tokens

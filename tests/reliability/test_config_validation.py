@@ -9,6 +9,7 @@ import pytest
 
 from labtools.errors import UserError
 from mozart_lstm.data import MidiDataModule
+from tests.defaults import data_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,12 +37,14 @@ BAD_SETTINGS = [
 @pytest.mark.parametrize(("key", "value"), BAD_SETTINGS, ids=[f"{k}={v}" for k, v in BAD_SETTINGS])
 def test_a_bad_setting_is_refused_when_the_datamodule_is_built(tmp_path, no_file_access, key, value):
     with pytest.raises(UserError, match=rf"data\.{key}"):
-        MidiDataModule(archive=str(tmp_path / "absent"), cache_dir=str(tmp_path / "cache"), **{key: value})
+        folders = dict(archive=str(tmp_path / "absent"), cache_dir=str(tmp_path / "cache"))
+        MidiDataModule(**data_settings(**folders, **{key: value}))
     assert list(tmp_path.iterdir()) == []
 
 
 def datamodule_for(folder, cache, **settings) -> MidiDataModule:
-    dm = MidiDataModule(archive=str(folder), cache_dir=str(cache), data_dir=str(cache), num_parse_workers=1, **settings)
+    folders = dict(archive=str(folder), cache_dir=str(cache), data_dir=str(cache))
+    dm = MidiDataModule(**data_settings(**folders, num_parse_workers=1, **settings))
     dm.prepare_data()
     return dm
 

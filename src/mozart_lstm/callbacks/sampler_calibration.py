@@ -51,28 +51,26 @@ def write_into_checkpoint(path: Path, calibration: dict) -> None:
 
 class SamplerCalibration(pl.Callback):
     """After the test pass (on the chosen checkpoint's weights, see train.py), score `temperatures` x `top_ps`
-    on `pieces` validation-seeded pieces of `n_notes` tokens against the validation sonatas; log
+    on `pieces` validation-seeded pieces of `n_notes` tokens against up to `reference_size` stretches of the
+    validation sonatas (and the winner against as many of the test sonatas); log
     `calibration/val_overlap`, `calibration/test_overlap`, `calibration/temperature` and `calibration/top_p`;
     write `sampler_calibration.json` and the checkpoint's `sampler_calibration`. A run without a validation
     split is left uncalibrated, with one line saying so."""
 
-    def __init__(
-        self,
-        output_dir,
-        temperatures=(0.9, 1.0, 1.1),
-        top_ps=(0.9, 0.95, 1.0),
-        pieces: int = 16,
-        n_notes: int = 500,
-        seed: int = 0,
-    ):
+    def __init__(self, output_dir, *, temperatures, top_ps, pieces: int, n_notes: int, reference_size: int, seed: int):
+        """The settings are conf/callbacks/sampler_calibration.yaml's, which holds their defaults."""
         _check_grid("temperatures", "temperature", temperatures)
         _check_grid("top_ps", "top_p", top_ps)
         for name, value in (("pieces", pieces), ("n_notes", n_notes)):
             if not is_whole(value):
                 raise UserError(f"{KEY}.{name}={value!r}: must be a whole number >= 1")
+        if not is_whole(reference_size, minimum=2):
+            raise UserError(
+                f"{KEY}.reference_size={reference_size!r}: must be a whole number >= 2 (the overlap compares sets)"
+            )
         self.output_dir = Path(output_dir)
         self.temperatures, self.top_ps = list(temperatures), list(top_ps)
-        self.pieces, self.n_notes, self.seed = pieces, n_notes, seed
+        self.pieces, self.n_notes, self.reference_size, self.seed = pieces, n_notes, reference_size, seed
         self.result: dict | None = None
 
     def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -90,6 +88,7 @@ class SamplerCalibration(pl.Callback):
                 self.top_ps,
                 pieces=self.pieces,
                 n_notes=self.n_notes,
+                reference_size=self.reference_size,
                 seed=self.seed,
             )
         except ValueError as err:  # validation pieces too short for the pieces' length

@@ -60,7 +60,7 @@ def _advancing(bar: tqdm):
 
 
 def calibrate(
-    model, datamodule, temperatures, top_ps, *, pieces: int, n_notes: int, seed: int, reference_size: int = 32
+    model, datamodule, temperatures, top_ps, *, pieces: int, n_notes: int, seed: int, reference_size: int
 ) -> dict:
     """Score every temperature x top-p on the validation split, keep the best, then measure it on the test split.
 

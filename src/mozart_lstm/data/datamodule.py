@@ -8,14 +8,12 @@ import torch
 
 from labtools.checks import is_whole
 from labtools.errors import UserError
-from mozart_lstm.data.archive import LAB_SHA256, LAB_URL
 from mozart_lstm.data.rhythm import rhythm_of
-from mozart_lstm.data.token_cache import DEFAULT_CACHE_DIR
 from mozart_lstm.data.tokenize import load_pieces
 from mozart_lstm.data.transpose import PieceShifts, ShiftTable, allowed_shifts, check_transpose, shifted_tokens
 from mozart_lstm.data.windows import (
+    OBJECTIVES,
     SPLIT_BY,
-    TARGETS,
     Vocab,
     WindowDataset,
     held_out_targets,
@@ -45,27 +43,30 @@ class MidiDataModule(pl.LightningDataModule):
 
     def __init__(
         self,
-        archive: str | None = None,
-        sha256: str | None = LAB_SHA256,
-        url: str = LAB_URL,
-        data_dir: str = "outputs/data",
-        cache_dir: str = str(DEFAULT_CACHE_DIR),
-        max_files: int | None = None,
-        chord_order: str = "music21",
-        seq_len: int = 100,
-        split=(0.8, 0.2),
-        split_by: str = "window",
-        batch_size: int = 128,
-        eval_batch_size: int = 1024,
-        num_workers: int = 0,
-        num_parse_workers: int | None = None,
-        seed: int = 0,
-        train_targets: str = "last",
-        train_spacing: int = 1,
-        eval_windows: int | None = None,
-        tokenization: str = "pitch",
-        transpose: int = 0,
+        *,
+        archive: str | None,
+        sha256: str | None,
+        url: str,
+        data_dir: str,
+        cache_dir: str,
+        max_files: int | None,
+        chord_order: str,
+        seq_len: int,
+        split,
+        split_by: str,
+        batch_size: int,
+        eval_batch_size: int,
+        num_workers: int,
+        num_parse_workers: int | None,
+        seed: int,
+        train_targets: str,
+        train_spacing: int,
+        eval_windows: int | None,
+        tokenization: str,
+        transpose: int,
     ):
+        """Every setting is conf/data's, which holds their defaults (and passes model.objective as train_targets);
+        an old checkpoint's data settings get those added since it was written from mozart_lstm.legacy."""
         super().__init__()
         # Plain values only, so that checkpoints load with torch.load(weights_only=True); absolute paths,
         # so that generate.py can rebuild the same data from any working directory.
@@ -259,8 +260,8 @@ def _check_settings(seq_len, batch_size, eval_batch_size, max_files, split_by, n
 
 
 def _check_training_settings(train_targets, train_spacing, eval_windows):
-    if train_targets not in TARGETS:
-        raise UserError(f"data.train_targets={train_targets!r} is not one of {', '.join(TARGETS)} (model.objective)")
+    if train_targets not in OBJECTIVES:
+        raise UserError(f"data.train_targets={train_targets!r} is not one of {', '.join(OBJECTIVES)} (model.objective)")
     if not is_whole(train_spacing):
         raise UserError(f"data.train_spacing must be an integer of at least 1 (1: every window), got {train_spacing!r}")
     if eval_windows is not None and not is_whole(eval_windows):

@@ -63,7 +63,7 @@ def load_pieces(
 
     Unreadable files and files without notes are skipped with a warning; zero usable files is an error.
     """
-    tokenizer = tokenizer or build_tokenizer()
+    tokenizer = tokenizer or build_tokenizer("pitch")
     files = midi_files(path, sha256, url, data_dir, max_files)
     music21_version = importlib.metadata.version("music21")
     keys = [token_cache.entry_key(sha256_of(f), music21_version) for f in files]

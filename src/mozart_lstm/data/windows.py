@@ -18,7 +18,9 @@ from mozart_lstm.data.spaced_sampler import SpacedEpochSampler
 log = logging.getLogger(__name__)
 
 SPLIT_BY = ("window", "piece")
-TARGETS = ("last", "all")
+# model.objective, and the labels of a training window that follow it (data.train_targets: ${model.objective}):
+# last, the next token after the window (the lab's); all, the next token at every position
+OBJECTIVES = ("last", "all")
 # NLLLoss's default ignore_index: a position with this target is left out of the loss
 IGNORED = -100
 
@@ -231,13 +233,15 @@ def make_loader(dataset, batch_size: int, train: bool, num_workers: int = 0, spa
 
 def make_dataloaders(
     notes: Sequence[str],
-    seq_len: int = 100,
-    split: Sequence[float] = (0.8, 0.2),
-    batch_size: int = 128,
-    eval_batch_size: int = 1024,
-    seed: int = 0,
+    *,
+    seq_len: int,
+    split: Sequence[float],
+    batch_size: int,
+    eval_batch_size: int,
+    seed: int,
 ):
-    """Lab Problem 2 for notebook users: (train_loader, [val_loader,] test_loader, vocab)."""
+    """Lab Problem 2 for notebook users: (train_loader, [val_loader,] test_loader, vocab). The settings are named
+    as in conf/data/mozart.yaml, which holds the lab's values."""
     if not is_whole(seq_len):
         raise UserError(f"seq_len must be an integer of at least 1, got {seq_len!r}")
     vocab = Vocab(notes)

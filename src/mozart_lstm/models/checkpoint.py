@@ -15,9 +15,10 @@ from torch import nn
 
 from labtools.errors import UserError
 from labtools.fileio import atomic_path
+from mozart_lstm import legacy
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.models.optimization import OptimizerConfig
-from mozart_lstm.tokenizers import MusicTokenizer, tokenizer_of
+from mozart_lstm.tokenizers import MusicTokenizer, build_tokenizer
 
 NETWORK_PREFIX = "net."  # MozartLitModule keeps the network in `self.net`
 # where callbacks/sampler_calibration.py writes the sampler it calibrated into a Lightning checkpoint
@@ -37,7 +38,9 @@ class CheckpointData:
     lr: float
     optimizer: OptimizerConfig  # the lab's RMSprop when the file does not say
     optimizer_state: dict | None  # the optimizer's state_dict, None when the file has none
-    data_settings: dict  # MidiDataModule keyword arguments; {} when the file does not say
+    # MidiDataModule keyword arguments, those added since the file was written at their old values (legacy.py);
+    # {} when the file does not say
+    data_settings: dict
     rhythm: dict | None  # the corpus's offset-gap and duration distributions, None when the file does not say
     # the sampler calibrated on the validation split at the end of training (callbacks/sampler_calibration.py)
     calibration: dict | None = None
@@ -45,8 +48,9 @@ class CheckpointData:
     @property
     def tokenizer(self) -> MusicTokenizer:
         """The tokenization the model was trained on, named by its data settings (the lab's pitch tokens for a
-        checkpoint that predates the setting)."""
-        return tokenizer_of(self.data_settings)
+        file without them, legacy.py)."""
+        settings = self.data_settings or legacy.DATA_BEFORE
+        return build_tokenizer(settings["tokenization"], settings["chord_order"])
 
     def build_network(self) -> MozartLSTM:
         """The trained network, in eval() mode on the CPU. Raises UserError when the weights do not fit."""
@@ -117,7 +121,7 @@ def _datamodule_state(raw: dict) -> dict:
 
 
 def _from_lightning(path: Path, raw: dict) -> CheckpointData:
-    hp = raw["hyper_parameters"]
+    hp = legacy.model_settings(raw["hyper_parameters"])
     vocab = list(hp["vocab"])
     prefix = len(NETWORK_PREFIX)
     weights = {key[prefix:]: val for key, val in raw["state_dict"].items() if key.startswith(NETWORK_PREFIX)}
@@ -129,17 +133,17 @@ def _from_lightning(path: Path, raw: dict) -> CheckpointData:
         network=NetworkConfig.from_settings(len(vocab), hp),
         state_dict=weights,
         vocab=vocab,
-        lr=hp.get("lr", 1e-3),
-        optimizer=OptimizerConfig(**(hp.get("optim") or {})),
+        lr=hp["lr"],
+        optimizer=OptimizerConfig(**hp["optim"]),
         optimizer_state=optimizers[0],
-        data_settings=dict(raw.get("datamodule_hyper_parameters") or {}),
+        data_settings=legacy.data_settings(raw.get("datamodule_hyper_parameters") or {}),
         rhythm=_datamodule_state(raw).get("rhythm"),
         calibration=raw.get(CALIBRATION_KEY),
     )
 
 
 def _from_lab(path: Path, raw: dict) -> CheckpointData:
-    hp = raw.get("hparams") or {}
+    hp = legacy.model_settings(raw.get("hparams") or {})
     vocab = list(raw["vocab"])
     return CheckpointData(
         path=path,
@@ -148,10 +152,10 @@ def _from_lab(path: Path, raw: dict) -> CheckpointData:
         network=NetworkConfig.from_settings(len(vocab), hp),
         state_dict=raw["model_state_dict"],
         vocab=vocab,
-        lr=hp.get("lr", 1e-3),
-        optimizer=OptimizerConfig(**(hp.get("optim") or {})),
+        lr=hp["lr"],
+        optimizer=OptimizerConfig(**hp["optim"]),
         optimizer_state=raw.get("optimizer_state_dict"),
-        data_settings=dict(raw.get("data_settings") or {}),
+        data_settings=legacy.data_settings(raw.get("data_settings") or {}),
         rhythm=raw.get("rhythm"),
     )
 

@@ -9,6 +9,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from labtools.checks import is_positive
 from labtools.errors import UserError
+from mozart_lstm.data.windows import OBJECTIVES
 from mozart_lstm.models.network import MozartLSTM, NetworkConfig
 from mozart_lstm.models.optimization import OptimizerConfig, ScheduleConfig, check_resumed_length
 from mozart_lstm.models.part_accuracy import PartAccuracy
@@ -47,9 +48,6 @@ class SplitMetrics(nn.Module):
         return logged
 
 
-OBJECTIVES = ("last", "all")
-
-
 def time_limit_fraction(trainer: pl.Trainer):
     """A function giving the fraction of trainer.max_time spent training so far, or None without a time limit.
     Lightning's Timer (added for max_time) keeps the elapsed time across a resume."""
@@ -64,16 +62,15 @@ def time_limit_fraction(trainer: pl.Trainer):
     return fraction
 
 
-def check_model_settings(
-    vocab_size: int = 1, /, lr=1e-3, objective="last", optim=None, schedule=None, carry_state=False, **network
-) -> NetworkConfig:
-    """Reject impossible model settings, naming the config key; return the network's. `optim` and `schedule`
-    are the model.optim and model.schedule groups as dicts (None: the lab's RMSprop at a constant lr).
+def check_model_settings(*, lr, objective, optim, schedule, carry_state, **network) -> NetworkConfig:
+    """Reject impossible model settings (conf/model: MozartLitModule's keyword arguments), naming the config key;
+    return the network's. `optim` and `schedule` are the model.optim and model.schedule groups as dicts.
 
-    The train task calls it before the data is parsed, when the vocabulary size is not known yet: the default 1
-    stands in for it there. Positional-only, so that a `model.vocab_size` key is refused as unknown.
+    The train task calls it once, before the data is parsed, when the vocabulary is not known yet: a size of 1
+    stands in for it (a `model.vocab_size` key is refused as given twice). MozartLitModule, built after the data,
+    takes the settings as checked.
     """
-    config = NetworkConfig(vocab_size, **network)
+    config = NetworkConfig(1, **network)
     if not is_positive(lr):
         raise UserError(f"model.lr={lr!r}: must be a finite number > 0")
     if objective not in OBJECTIVES:
@@ -116,23 +113,25 @@ class MozartLitModule(pl.LightningModule):
         vocab: list[str],
         eval_name: str = "test",
         test_name: str = "test",
-        lr=1e-3,
-        objective="last",
-        optim: dict | None = None,
-        schedule: dict | None = None,
-        carry_state: bool = False,
+        *,
+        lr: float,
+        objective: str,
+        optim: dict,
+        schedule: dict,
+        carry_state: bool,
         token_parts: dict[str, list[int]] | None = None,
         **network,
     ):
-        """`network`: the fields of NetworkConfig but vocab_size (the vocabulary's length), as conf/model names them.
-        `token_parts`: the tokenizer's parts of each vocabulary token (`MusicTokenizer.parts`), scored as a
-        per-part accuracy on the held-out splits."""
+        """The settings are conf/model's, which holds their defaults, checked by `check_model_settings` (train.py
+        calls it before the data is read). `network`: the fields of NetworkConfig but vocab_size (the vocabulary's
+        length), as conf/model names them. `token_parts`: the tokenizer's parts of each vocabulary token
+        (`MusicTokenizer.parts`), scored as a per-part accuracy on the held-out splits."""
         super().__init__()
-        config = check_model_settings(len(vocab), lr, objective, optim, schedule, carry_state, **network)
-        # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams). The
-        # parts are the tokenizer's to derive again.
+        config = NetworkConfig(len(vocab), **network)
+        # The vocabulary travels in the checkpoint; the logger gets a readable subset (see loggable_hparams).
+        # The parts are the tokenizer's to derive again.
         self.save_hyperparameters(ignore=["token_parts"], logger=False)
-        # the network's defaults too, so that a checkpoint names the whole network (as plain values)
+        # the network's settings as plain values (linear_sizes a list), so that a checkpoint names the whole network
         self.hparams.update(config.settings())
         self.vocab = list(vocab)
         self.eval_name = eval_name

@@ -14,24 +14,25 @@ from mozart_lstm.models.precision import lstm_must_leave_autocast
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """The network's settings: the one place that names them. The conf/model keys of the same names feed it.
+    """The network's settings: the one place that names them. The conf/model keys of the same names feed it, and
+    conf/model/lstm.yaml holds their defaults (the lab's network): every field is required here.
 
     Checks itself on construction; each message names the `model.<key>` a user sets. `vocab_size` comes from
     the data, not from a config key.
     """
 
     vocab_size: int
-    embedding_dim: int = 32
-    hidden_size: int = 512
-    num_layers: int = 3
-    dropout: float = 0.3
-    linear_sizes: tuple[int, ...] = (256,)
+    embedding_dim: int
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    linear_sizes: tuple[int, ...]
     # AWD-LSTM's regularisers, off in the lab's network: whole token embeddings dropped (a dropped token is
     # dropped wherever it occurs in the batch), and DropConnect on the LSTM's hidden-to-hidden weights
-    embedding_dropout: float = 0.0
-    weight_drop: float = 0.0
+    embedding_dropout: float
+    weight_drop: float
     # the BatchNorm1d on the output logits, the lab's last layer
-    head_batchnorm: bool = True
+    head_batchnorm: bool
 
     def __post_init__(self):
         sizes = self.linear_sizes
@@ -56,8 +57,8 @@ class NetworkConfig:
 
     @classmethod
     def from_settings(cls, vocab_size: int, settings: dict) -> "NetworkConfig":
-        """The config from a dict that may hold other keys too (a checkpoint's hyperparameters); absent keys
-        take their defaults."""
+        """The config from a dict that may hold other keys too (the model config, a checkpoint's hyperparameters).
+        Every field must be there: mozart_lstm.legacy fills in those an old checkpoint lacks."""
         names = {field.name for field in fields(cls)} - {"vocab_size"}
         return cls(vocab_size, **{key: value for key, value in settings.items() if key in names})
 

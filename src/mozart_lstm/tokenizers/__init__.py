@@ -1,5 +1,6 @@
 """The tokenizations, one class each behind `MusicTokenizer` (tokenizers/base.py): the lab's pitch tokens and
-the timed tokens. `build_tokenizer` makes one from the data settings a run and its checkpoint hold."""
+the timed tokens. `build_tokenizer` makes one from the data settings a run and its checkpoint hold (chord_order:
+conf/data's default for those who build one by hand)."""
 
 from labtools.errors import UserError
 from mozart_lstm.tokenizers.base import MusicTokenizer, Piece
@@ -18,11 +19,10 @@ __all__ = [
     "Piece",
     "Rhythm",
     "build_tokenizer",
-    "tokenizer_of",
 ]
 
 
-def build_tokenizer(tokenization: str = "pitch", chord_order: str = "music21") -> MusicTokenizer:
+def build_tokenizer(tokenization: str, chord_order: str = "music21") -> MusicTokenizer:
     """The tokenizer `data.tokenization` names, or one UserError naming the key."""
     if tokenization not in TOKENIZERS:
         raise UserError(f"data.tokenization={tokenization!r} is not one of {', '.join(TOKENIZATIONS)}")
@@ -30,8 +30,3 @@ def build_tokenizer(tokenization: str = "pitch", chord_order: str = "music21") -
         return TOKENIZERS[tokenization](chord_order)
     except ValueError as err:
         raise UserError(str(err)) from None
-
-
-def tokenizer_of(data_settings: dict) -> MusicTokenizer:
-    """The tokenizer of a checkpoint's data settings; checkpoints that predate a setting used its default."""
-    return build_tokenizer(data_settings.get("tokenization", "pitch"), data_settings.get("chord_order", "music21"))
