@@ -11,11 +11,11 @@ the files as they are and the test passing. --retrain rewrites the checkpoints t
 proven to generate: retrain only when today's code can no longer read them, and keep the old ones as a case.
 
 --retrain writes the corpus files that are missing (tests/conftest.py's write_midi, seeds 0-7, and a piece of
-sixteenths, triplets and long rests: write_rhythms), trains a pitch
-and a timed tiny model on it with today's train.run (whole pieces held out, 4/2/2; the timed run calibrates its
-sampler and keeps best.ckpt, which carries it) and commits last.ckpt of the pitch run, best.ckpt of the timed
-run and the pitch run's lab-format file of a middle epoch (other weights than last.ckpt's), each with its data
-paths made relative to the repository (tests/golden/cases.py relocates them before every run).
+sixteenths, triplets and long rests: write_rhythms), trains a pitch and a timed tiny model on it with today's
+train.run (whole pieces held out: 5 train, 2 validation, 2 test pieces; the timed run calibrates its sampler and
+keeps best.ckpt, which carries it) and commits last.ckpt of the pitch run, best.ckpt of the timed run and the pitch
+run's lab-format file of a middle epoch (other weights than last.ckpt's), each with its data paths made relative
+to the repository (tests/golden/cases.py relocates them before every run). About a minute on one core.
 """
 
 import argparse
@@ -46,9 +46,9 @@ from tests.golden.cases import (  # noqa: E402
 PIECES = 8
 EPOCHS = 20
 PIECE_SPLIT = ["data.split=[0.5,0.25,0.25]", "data.split_by=piece", f"trainer.max_epochs={EPOCHS}"]
-# without dropout and at 10x the lab's rate, the tiny model learns the corpus's chord-note-note pattern in 20 epochs
-# (timed: every gap right on validation): a network that reads its context, so that a change in how the seed,
-# the primer or the carried state reaches it changes the music
+# without dropout and at 10x the lab's rate, the tiny model learns the corpus's chord-note-note pattern in 20 epochs:
+# a network that reads its context, so that a change in how the seed, the primer or the carried state reaches it
+# changes the music
 LEARNS = ["model.lr=0.01", "model.dropout=0.0"]
 CALIBRATED = [
     "callbacks=[default,best_checkpoint,sampler_calibration]",
