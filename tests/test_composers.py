@@ -13,7 +13,7 @@ from labtools.errors import UserError
 from mozart_lstm.composing.composers import check_mozart_split
 from mozart_lstm.data.windows import piece_bounds
 from mozart_lstm.generate import rebuild_data, run
-from mozart_lstm.judging.report import REPORT_NAME
+from mozart_lstm.judging.report import REPORT_NAME, MusicReport
 from mozart_lstm.judging.sweep import comparison_table
 from mozart_lstm.models import read_checkpoint
 from mozart_lstm.tokenizers import build_tokenizer
@@ -99,7 +99,7 @@ def test_mozart_stands_in_the_report_and_the_multirun_table_beside_the_network(p
     mozart = reports[1]
     assert mozart["settings"]["composer"] == "mozart" and len(mozart["samples"]) == 2
     assert 0.0 <= mozart["comparison"]["overlap"] <= 1.0 and mozart["reference"] == reports[0]["reference"]
-    rows = comparison_table(reports).splitlines()
+    rows = comparison_table([MusicReport.from_json(report) for report in reports]).splitlines()
     assert sorted(row.split()[0] for row in rows[1:-1]) == ["composer=mozart", "composer=network"]
 
 
