@@ -24,11 +24,11 @@ from mozart_lstm.composing.composers import COMPOSERS, MOZART, check_mozart_spli
 from mozart_lstm.composing.held_out import mozart_stretches, training_grams
 from mozart_lstm.composing.midi_file import write_midi
 from mozart_lstm.composing.piano_roll import save_piano_roll
+from mozart_lstm.composing.piano_sound import write_piano_wav
 from mozart_lstm.composing.primer import check_primer, primer_seeds, read_primer
 from mozart_lstm.composing.sampler_choice import AUTO_MODE, CalibratedSampler, choose_sampler
 from mozart_lstm.composing.sampling import MODES, Sampler, check_run
 from mozart_lstm.composing.seeds import seed_windows
-from mozart_lstm.composing.synth import render, write_wav
 from mozart_lstm.config import instantiate
 from mozart_lstm.judging.judge import judge
 from mozart_lstm.judging.report import MusicReport, write_report
@@ -165,12 +165,15 @@ def compose_pieces(cfg, ckpt, model, datamodule, sampler, mode: str, rhythm: Rhy
 def write_pieces(cfg, composition: Composition) -> list[dict]:
     """mozart.mid (and .wav, _piano_roll.png) for each of the first num_samples pieces; their tokens and paths."""
     out = Path(cfg.paths.output_dir) / cfg.out
-    results = []
+    results, renderers = [], set()
     for k, (tokens, events) in enumerate(zip(composition.tokens[: cfg.num_samples], composition.events, strict=False)):
         paths = output_paths(out, k, cfg.num_samples)
         write_midi(events, paths["midi"])
         if cfg.wav:
-            write_wav(paths["wav"], render(events, cfg.sample_rate, cfg.bpm), cfg.sample_rate)
+            played = write_piano_wav(paths["wav"], events, cfg.soundfont, cfg.sample_rate, cfg.bpm)
+            if played not in renderers:  # which renderer played: once, unless another plays a later sample
+                renderers.add(played)
+                log.info("%s: %s", paths["wav"].name, played)
         if cfg.piano_roll:
             title = f"{paths['midi'].name}: {composition.made}"
             save_piano_roll(paths["piano_roll"], events, composition.n_seed, title)

@@ -11,12 +11,15 @@ from labtools.fileio import atomic_path
 from mozart_lstm.notes import NoteEvent
 
 
-def build_stream(events: Sequence[NoteEvent]):
-    """A music21 Stream of the events on a piano, each at its offset with its duration."""
-    from music21 import chord, instrument, note, stream
+def build_stream(events: Sequence[NoteEvent], bpm: float | None = None):
+    """A music21 Stream of the events on a piano, each at its offset with its duration; with `bpm`, a tempo mark
+    (without one, MIDI players take 120 quarters a minute)."""
+    from music21 import chord, instrument, note, stream, tempo
 
     piece = stream.Stream()
     piece.insert(0, instrument.Piano())
+    if bpm is not None:
+        piece.insert(0, tempo.MetronomeMark(number=bpm))
     for event in events:
         notes = [note.Note(midi=number) for number in event.pitches]
         element = chord.Chord(notes) if len(notes) > 1 else notes[0]
@@ -25,9 +28,9 @@ def build_stream(events: Sequence[NoteEvent]):
     return piece
 
 
-def write_midi(events: Sequence[NoteEvent], path) -> Path:
+def write_midi(events: Sequence[NoteEvent], path, bpm: float | None = None) -> Path:
     """Write the events as a piano MIDI file at `path` and return the path."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        build_stream(events).write("midi", fp=tmp)
+        build_stream(events, bpm).write("midi", fp=tmp)
     return path
