@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mozart_lstm.judging.long_range import long_range
 from mozart_lstm.judging.onsets import onsets
 from mozart_lstm.judging.structure import self_similarity
 from mozart_lstm.notes import NoteEvent
@@ -84,6 +85,42 @@ FEATURES = (
         "mean best Jaccard similarity of each bar's (position, pitch class) onsets with an earlier bar's (this "
         "project, judging/structure.py); null for a piece under 2 bars",
         in_overall=False,  # reported beside the overall figure, so that it stays comparable with earlier runs
+    ),
+    # the long range (judging/long_range.py): beside the overall figure, as structure is
+    Feature(
+        "key_changes",
+        "key changes (4-bar stretches)",
+        "share",
+        "share of consecutive 4-bar stretches whose best Krumhansl-Kessler key differs (Krumhansl 1990; this project)",
+        in_overall=False,
+    ),
+    Feature(
+        "keys_per_32_bars",
+        "keys per 32 bars",
+        "number",
+        "distinct keys of the 4-bar stretches in each whole 32-bar span, mean; null under 32 bars (this project)",
+        in_overall=False,
+    ),
+    Feature(
+        "longest_bass_loop",
+        "longest bass loop (bars)",
+        "count",
+        "most consecutive bars with the same set of bass pitches, the lowest of each onset (this project)",
+        in_overall=False,
+    ),
+    Feature(
+        "repeated_bass",
+        "repeated bass bars",
+        "share",
+        "share of bars whose bass (each onset's lowest pitch and its position) equals the bar before's (this project)",
+        in_overall=False,
+    ),
+    Feature(
+        "both_hands",
+        "both hands (share of beats)",
+        "share",
+        "share of beats with onsets that hold pitches both below middle C and at or above it (this project)",
+        in_overall=False,
     ),
     Feature(
         "copied_8grams",
@@ -186,5 +223,6 @@ def piece_features(events: Sequence[NoteEvent], train_ngrams: set[tuple]) -> dic
         "longest_run": max(len(list(run)) for _, run in itertools.groupby(sets)),
         "repeated": sum(a == b for a, b in itertools.pairwise(sets)) / max(len(sets) - 1, 1),
         "structure": self_similarity(chords),
+        **long_range(chords),
         "copied_8grams": sum(g in train_ngrams for g in grams) / len(grams) if grams else 0.0,
     }

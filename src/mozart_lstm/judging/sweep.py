@@ -1,7 +1,7 @@
 """`python generate.py -m ... sampler=temperature sampler.temperature=0.7,0.9 sampler.top_p=0.9,1.0` ends with
 one table: every job's samples against Mozart's reference, the closest (highest mean overlapped area) first, with
 the overlap's spread, the classifier two-sample test's accuracy and spread (0.5 = indistinguishable; `-` where
-it could not be computed, the job's report says why) and the structure feature.
+it could not be computed, the job's report says why), the structure feature and the long range.
 
 A Hydra callback (conf/generate.yaml, `hydra.callbacks`) reads the `music_report.json` of every job under
 the sweep folder and writes the table there as `sampling_comparison.txt`. A row is labelled by the settings that
@@ -18,9 +18,13 @@ from labtools.fileio import atomic_write_text
 log = logging.getLogger(__name__)
 
 TABLE_NAME = "sampling_comparison.txt"
-# The few features a sweep over sampling settings moves most; the report of each job has them all.
+# The few features a sweep over sampling settings moves most, and the long range, which a lower temperature trades
+# (a steadier key for a looping bass); the report of each job has them all.
 COLUMNS = (
     "structure",
+    "key_changes",
+    "longest_bass_loop",
+    "both_hands",
     "pitch_class_entropy",
     "scale_consistency",
     "mean_interval",
