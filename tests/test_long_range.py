@@ -107,3 +107,18 @@ def test_mozarts_sonatas_hold_their_key_and_never_loop_their_bass(shared_data, c
     assert max(r["longest_bass_loop"] for r in rows) < 8  # issue 35's loop: 8 bars or more
     assert np.mean([r["repeated_bass"] for r in rows]) < 0.05
     assert 0.4 < np.mean([r["both_hands"] for r in rows]) < 0.7
+
+
+def test_a_long_piece_of_2000_tokens_is_judged_over_its_whole_length(compose_cfg, tiny_ckpt, tmp_path):
+    import json
+
+    from mozart_lstm.generate import run
+    from mozart_lstm.judging.report import REPORT_NAME
+
+    quiet = ["wav=false", "piano_roll=false", "judge_pieces=0", "reference_size=2", "mode=stateful"]
+    [result] = run(
+        compose_cfg("generate", [f"ckpt={tiny_ckpt}", f"paths.output_dir={tmp_path}", "n_notes=2000", *quiet])
+    )
+    assert len(result["tokens"]) == 8 + 2000
+    [piece] = json.loads((tmp_path / REPORT_NAME).read_text())["samples"]
+    assert all(piece[name] is not None for name in long_range([Onset(0, frozenset({60}))]))  # every figure, 32 bars too
