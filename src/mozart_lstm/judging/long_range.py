@@ -20,9 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from mozart_lstm.judging.onsets import Onset, cut
+from mozart_lstm.judging.structure import BAR
 from mozart_lstm.notes import TICKS_PER_QUARTER
 
-BAR = 4  # quarters
 KEY_BARS = 4  # a key per stretch of this many bars
 SPAN_BARS = 32
 MIDDLE_C = 60
